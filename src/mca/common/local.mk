@@ -1,0 +1,21 @@
+# What both docker components share: the neutral parameter-table type, the
+# endpoint messages, and (per runtime) a few glue helpers.
+dist_help_DATA += src/mca/common/help-docker.txt
+EXTRA_DIST += src/mca/common/dkr_mca_param.h
+
+# -DDKR_HELPDIR: where our help files are installed, added to Open MPI's search.
+DKR_MCA_CPPFLAGS = $(DKR_OMPI_CPPFLAGS) -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch \
+	-I$(top_srcdir)/src/mca/common -DDKR_HELPDIR='"$(helpdir)"'
+DKR_MCA_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
+
+if DKR_RT_ORTE
+noinst_LTLIBRARIES += src/mca/common/libdkrorte.la
+src_mca_common_libdkrorte_la_SOURCES = \
+	src/mca/common/dkr_orte.h \
+	src/mca/common/dkr_orte.c
+src_mca_common_libdkrorte_la_CPPFLAGS = $(DKR_MCA_CPPFLAGS)
+src_mca_common_libdkrorte_la_CFLAGS = $(DKR_MCA_CFLAGS)
+# what a docker component DSO links
+DKR_ORTE_LIBADD = src/mca/common/libdkrorte.la src/launch/libdkrlaunch.la src/docker/libdkr.la \
+	$(DKR_OMPI_LIBS) -lopen-pal $(LIBEVENT_LIBS)
+endif

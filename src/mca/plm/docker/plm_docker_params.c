@@ -1,0 +1,110 @@
+/*
+ * plm_docker_params.c - the docker launcher's parameters: names, defaults
+ * and help, in one table that the ORTE and PRRTE glue both register.
+ */
+#include "plm_docker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+plm_docker_params_t plm_docker_params;
+
+static char default_cert_path[4096];
+
+/* The docker CLI's defaults: DOCKER_HOST, DOCKER_TLS_VERIFY (any non-empty
+ * value means verify), DOCKER_CERT_PATH else $DOCKER_CONFIG else ~/.docker. */
+static void set_defaults(void)
+{
+    const char *host = getenv("DOCKER_HOST");
+    const char *verify = getenv("DOCKER_TLS_VERIFY");
+    const char *certs = getenv("DOCKER_CERT_PATH");
+
+    if (NULL == certs || '\0' == certs[0]) {
+        const char *cfg = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+        if (NULL != cfg && '\0' != cfg[0]) {
+            snprintf(default_cert_path, sizeof(default_cert_path), "%s", cfg);
+        } else {
+            snprintf(default_cert_path, sizeof(default_cert_path), "%s/.docker",
+                     NULL == home ? "" : home);
+        }
+        certs = default_cert_path;
+    }
+    plm_docker_params.host = (char *)(NULL != host && '\0' != host[0] ? host
+                                      : "unix:///var/run/docker.sock");
+    plm_docker_params.tls_verify = NULL != verify && '\0' != verify[0];
+    plm_docker_params.cert_path = (char *)certs;
+    plm_docker_params.user = "";
+    plm_docker_params.num_concurrent = 128;
+    plm_docker_params.timeout = 30;
+    plm_docker_params.orted = "orted";
+    plm_docker_params.priority = 80;
+    plm_docker_params.tree_spawn = false;
+    plm_docker_params.network = "";
+}
+
+static const dkr_mca_param_t table[] = {
+    { "host", DKR_PARAM_STRING, 2,
+      "Docker endpoint that holds the containers named as hosts: unix://PATH or "
+      "tcp://HOST:PORT (default: $DOCKER_HOST, else unix:///var/run/docker.sock)",
+      &plm_docker_params.host },
+    { "tls_verify", DKR_PARAM_BOOL, 4,
+      "Use TLS and verify the engine's certificate against ca.pem in plm_docker_cert_path, "
+      "for tcp:// endpoints (default: set when $DOCKER_TLS_VERIFY is non-empty)",
+      &plm_docker_params.tls_verify },
+    { "cert_path", DKR_PARAM_STRING, 4,
+      "Directory with ca.pem, cert.pem and key.pem for TLS endpoints "
+      "(default: $DOCKER_CERT_PATH, else $DOCKER_CONFIG, else ~/.docker)",
+      &plm_docker_params.cert_path },
+    { "user", DKR_PARAM_STRING, 3,
+      "User the daemon runs as inside the containers, as uid[:gid] or a name known to "
+      "the image (empty: the container's own user)",
+      &plm_docker_params.user },
+    { "num_concurrent", DKR_PARAM_INT, 5,
+      "How many daemon launches (exec create + start) may be in flight at once (must be > 0)",
+      &plm_docker_params.num_concurrent },
+    { "timeout", DKR_PARAM_INT, 4,
+      "Seconds each Docker API call may take, and seconds daemon start-up may go "
+      "without progress before the launch is declared failed (must be > 0)",
+      &plm_docker_params.timeout },
+    { "orted", DKR_PARAM_STRING, 4,
+      "Daemon command run inside the containers, split on blanks and passed as an "
+      "argv (no shell); e.g. an absolute path to orted",
+      &plm_docker_params.orted },
+    { "priority", DKR_PARAM_INT, 9,
+      "Priority of the docker launcher; it is considered only when selected "
+      "(e.g. --mca plm docker) or when a plm_docker_* parameter is set",
+      &plm_docker_params.priority },
+    { "tree_spawn", DKR_PARAM_BOOL, 5,
+      "Let daemons launch their children through the Docker API (needs this component "
+      "inside the image); not supported yet: the launch stays flat, with a warning",
+      &plm_docker_params.tree_spawn },
+    { "network", DKR_PARAM_STRING, 3,
+      "Docker network the daemons and ranks communicate over (empty: the network every "
+      "container shares, preferring one the launching host is on)",
+      &plm_docker_params.network },
+};
+
+const dkr_mca_param_t *plm_docker_param_table(size_t *n)
+{
+    set_defaults();
+    *n = sizeof(table) / sizeof(table[0]);
+    return table;
+}
+
+const char *plm_docker_params_check(char *why, size_t len)
+{
+    if (plm_docker_params.num_concurrent <= 0) {
+        snprintf(why, len, "must be greater than 0, not %d", plm_docker_params.num_concurrent);
+        return "plm_docker_num_concurrent";
+    }
+    if (plm_docker_params.timeout <= 0) {
+        snprintf(why, len, "must be greater than 0, not %d", plm_docker_params.timeout);
+        return "plm_docker_timeout";
+    }
+    if (NULL == plm_docker_params.orted || '\0' == plm_docker_params.orted[strspn(plm_docker_params.orted, " \t")]) {
+        snprintf(why, len, "must name the daemon command");
+        return "plm_docker_orted";
+    }
+    return NULL;
+}

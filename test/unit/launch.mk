@@ -1,0 +1,9 @@
+# Unit tests of the launch planning (no Docker, no MPI).
+if HAVE_CMOCKA
+check_PROGRAMS += test/unit/test_plan
+TESTS += test/unit/test_plan
+test_unit_test_plan_SOURCES = test/unit/test_plan.c
+test_unit_test_plan_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch
+test_unit_test_plan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+test_unit_test_plan_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS)
+endif
