@@ -105,7 +105,8 @@ dkr_endpoint_t *dkr_orte_endpoint(const char *host, bool tls_verify, const char 
 void dkr_orte_show_endpoint_failure(int rc, const char *errstr, const char *endpoint)
 {
     const char *topic = DKR_ERR_API_VERSION == rc ? "api-too-old"
-                      : DKR_ERR_PROTOCOL == rc || DKR_ERR_HTTP == rc ? "endpoint-not-docker"
+                      : DKR_ERR_PROTOCOL == rc ? "endpoint-not-docker"
+                      : DKR_ERR_HTTP == rc ? "engine-error"
                       : "endpoint-unreachable";
     orte_show_help(DKR_HELP_FILE, topic, true, endpoint,
                    NULL == errstr || '\0' == errstr[0] ? dkr_strerror(rc) : errstr);

@@ -40,7 +40,8 @@ void dkr_orte_help_init(void);
 /* Parses the endpoint; on error shows why and returns NULL. */
 dkr_endpoint_t *dkr_orte_endpoint(const char *host, bool tls_verify, const char *cert_path);
 
-/* Says why the endpoint failed: unreachable, not Docker, or too old. */
+/* Says why the endpoint failed: unreachable, not Docker, an engine error,
+ * or too old. */
 void dkr_orte_show_endpoint_failure(int rc, const char *errstr, const char *endpoint);
 
 #endif /* DKR_ORTE_H */

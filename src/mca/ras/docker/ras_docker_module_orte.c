@@ -85,7 +85,8 @@ static void discovered(int rc, const char *errstr, const dkr_node_t *found, size
     mod.discover = NULL;
     if (DKR_OK != rc) {
         if (DKR_ERR_CONNECT == rc || DKR_ERR_TIMEOUT == rc || DKR_ERR_TLS == rc
-            || DKR_ERR_PROTOCOL == rc || DKR_ERR_API_VERSION == rc || DKR_ERR_IO == rc) {
+            || DKR_ERR_PROTOCOL == rc || DKR_ERR_API_VERSION == rc || DKR_ERR_IO == rc
+            || DKR_ERR_HTTP == rc) {
             dkr_orte_show_endpoint_failure(rc, errstr, endpoint_url());
         } else {
             orte_show_help(RAS_DOCKER_HELP_FILE, "list-failed", true, endpoint_url(),

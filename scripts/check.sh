@@ -1,0 +1,105 @@
+#!/bin/bash
+# shellcheck disable=SC2119,SC2120  # helpers with optional arguments
+# The project's test command. On a fresh Debian 12 machine, as root:
+#   installs what is missing (apt-get), makes sure a Docker engine runs
+#   (starts dockerd if none answers, and stops it again at the end), builds
+#   or finds the test images (cached), builds and installs the project, runs
+#   the unit tests (make check, cmocka) and the integration tests
+#   (test/integration/run.sh), and ends with "N passed, N failed" over both.
+#   Exit status non-zero if anything failed. The images stay cached.
+#
+# Environment: OMPI_DOCKER_BUILD_DIR (default _build/), OD_MAKE_JOBS (2),
+# and those of test/integration/lib.sh (IT_ONLY, IT_KEEP, ...).
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+. scripts/lib/deps.sh
+. scripts/lib/dockerd.sh
+. scripts/lib/image.sh
+. scripts/lib/build.sh
+
+[ "$(id -u)" -eq 0 ] || od_die "run as root (apt-get, dockerd, make install, mount namespaces)"
+
+passed=0
+failed=0
+failures=()
+t_start=$(od_now)
+
+# The test files remove their own containers and networks; this catches
+# what an interrupted one left (all carry ompi-docker.session=$OD_SESSION).
+OD_SESSION=check-$$-$(date +%s)
+export OD_SESSION
+cleanup() {
+    dkr_remove_labelled "ompi-docker.session=$OD_SESSION"
+    dkr_stop_dockerd_if_started
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t0=$(od_now)
+od_install_deps
+od_log "dependencies: $(od_elapsed "$t0") s"
+
+dkr_ensure_dockerd
+
+t0=$(od_now)
+if image=$(img_ensure_images); then
+    od_log "test image $image ($(od_elapsed "$t0") s)"
+else
+    failures+=("test images")
+    failed=$((failed + 1))
+fi
+
+# Build, install, unit tests.
+if od_build_install; then
+    t0=$(od_now)
+    od_log "make check"
+    make -C "$OD_BUILD_DIR" check
+    check_rc=$?
+    od_log "make check: $(od_elapsed "$t0") s"
+    # cmocka's own lines, from each test program's log.
+    unit_pass=0
+    unit_fail=0
+    while IFS= read -r log; do
+        [ "$(basename "$log")" = test-suite.log ] && continue
+        echo "----- ${log#"$OD_BUILD_DIR"/}"
+        cat "$log"
+        n=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+        m=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s), listed below:.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+        unit_pass=$((unit_pass + n))
+        unit_fail=$((unit_fail + m))
+    done < <(find "$OD_BUILD_DIR/test/unit" -name '*.log' 2>/dev/null | sort)
+    echo "unit tests (cmocka): $unit_pass passed, $unit_fail failed" | sed 's/ passed, / ok, /'
+    passed=$((passed + unit_pass))
+    failed=$((failed + unit_fail))
+    if [ "$check_rc" -ne 0 ] && [ "$unit_fail" -eq 0 ]; then
+        failures+=("make check (status $check_rc)")
+        failed=$((failed + 1))
+    elif [ "$unit_fail" -gt 0 ]; then
+        failures+=("$unit_fail unit tests")
+    fi
+else
+    failures+=("build: $OD_BUILD_FAILED")
+    failed=$((failed + 1))
+fi
+
+# Integration tests (they report their own failures even without the build).
+export FAKE_ENDPOINT="${OD_BUILD_DIR:-$TOP}/test/apps/fake_endpoint"
+ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
+test/integration/run.sh 2>&1 | tee "$ilog"
+irc=${PIPESTATUS[0]}
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
+rm -f "$ilog"
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+    [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} integration tests")
+else
+    failures+=("integration tests (status $irc, no summary)")
+    failed=$((failed + 1))
+fi
+
+echo "===== check.sh: $(od_elapsed "$t_start") s${failures[*]:+; failed: ${failures[*]}}"
+printf '%s passed, %s failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
