@@ -73,6 +73,17 @@ if od_build_install; then
     echo "unit tests (cmocka): $unit_pass passed, $unit_fail failed" | sed 's/ passed, / ok, /'
     passed=$((passed + unit_pass))
     failed=$((failed + unit_fail))
+    # The same unit tests under valgrind (one result per test program).
+    t0=$(od_now)
+    vlog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-valgrind.XXXXXX")
+    make -C "$OD_BUILD_DIR" -s check-valgrind 2>&1 | tee "$vlog"
+    v_ok=$(grep -c '^VALGRIND OK' "$vlog")
+    v_fail=$(grep -c '^VALGRIND FAIL' "$vlog")
+    rm -f "$vlog"
+    od_log "valgrind: $v_ok clean, $v_fail failed ($(od_elapsed "$t0") s)"
+    passed=$((passed + v_ok))
+    failed=$((failed + v_fail))
+    [ "$v_fail" -eq 0 ] || failures+=("$v_fail unit tests under valgrind")
     if [ "$check_rc" -ne 0 ] && [ "$unit_fail" -eq 0 ]; then
         failures+=("make check (status $check_rc)")
         failed=$((failed + 1))
@@ -81,6 +92,15 @@ if od_build_install; then
     fi
 else
     failures+=("build: $OD_BUILD_FAILED")
+    failed=$((failed + 1))
+fi
+
+# The parameter reference must say what the installed components register.
+if scripts/params-doc.sh --check; then
+    echo "PASS docs/mca-params.md matches ompi_info"
+    passed=$((passed + 1))
+else
+    failures+=("docs/mca-params.md out of date")
     failed=$((failed + 1))
 fi
 

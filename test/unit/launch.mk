@@ -7,3 +7,13 @@ test_unit_test_plan_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/la
 test_unit_test_plan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 test_unit_test_plan_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += test/unit/test_launch
+TESTS += test/unit/test_launch
+test_unit_test_launch_SOURCES = test/unit/test_launch.c test/unit/fake_dockerd.c test/unit/fake_dockerd.h
+test_unit_test_launch_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch
+test_unit_test_launch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+test_unit_test_launch_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
+	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
+endif
