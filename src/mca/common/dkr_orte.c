@@ -3,6 +3,7 @@
  */
 #include "orte_config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "opal/mca/base/base.h"
@@ -89,25 +90,12 @@ void dkr_orte_help_init(void)
     opal_show_help_add_dir(DKR_HELPDIR);
 }
 
-dkr_endpoint_t *dkr_orte_endpoint(const char *host, bool tls_verify, const char *cert_path)
+void dkr_orte_vshow_help(const char *file, const char *topic, va_list ap)
 {
-    dkr_tls_opts_t tls = { .verify = tls_verify ? 1 : 0, .cert_path = cert_path };
-    dkr_endpoint_t *ep = NULL;
-    char err[512];
+    char *text = opal_show_help_vstring(file, topic, true, ap);
 
-    if (DKR_OK != dkr_endpoint_parse(host, &tls, &ep, err, sizeof(err))) {
-        orte_show_help(DKR_HELP_FILE, "bad-endpoint", true, NULL == host ? "" : host, err);
-        return NULL;
+    if (NULL != text) {
+        orte_show_help_norender(file, topic, true, text);
+        free(text);
     }
-    return ep;
-}
-
-void dkr_orte_show_endpoint_failure(int rc, const char *errstr, const char *endpoint)
-{
-    const char *topic = DKR_ERR_API_VERSION == rc ? "api-too-old"
-                      : DKR_ERR_PROTOCOL == rc ? "endpoint-not-docker"
-                      : DKR_ERR_HTTP == rc ? "engine-error"
-                      : "endpoint-unreachable";
-    orte_show_help(DKR_HELP_FILE, topic, true, endpoint,
-                   NULL == errstr || '\0' == errstr[0] ? dkr_strerror(rc) : errstr);
 }

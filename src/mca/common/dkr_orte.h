@@ -4,12 +4,12 @@
 #ifndef DKR_ORTE_H
 #define DKR_ORTE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "opal/mca/base/mca_base_component_repository.h"
 
-#include "dkr.h"
 #include "dkr_mca_param.h"
 
 /* Registers every parameter of table for component c; their var ids go to
@@ -31,17 +31,10 @@ bool dkr_orte_id_set(int id);
 const char *dkr_orte_var_string(const char *framework, const char *component, const char *name);
 bool dkr_orte_var_bool(const char *framework, const char *component, const char *name, bool dflt);
 
-/* The messages both components share (endpoint problems). */
-#define DKR_HELP_FILE "help-docker.txt"
-
 /* Adds the directory our help files are installed in to Open MPI's search. */
 void dkr_orte_help_init(void);
 
-/* Parses the endpoint; on error shows why and returns NULL. */
-dkr_endpoint_t *dkr_orte_endpoint(const char *host, bool tls_verify, const char *cert_path);
-
-/* Says why the endpoint failed: unreachable, not Docker, an engine error,
- * or too old. */
-void dkr_orte_show_endpoint_failure(int rc, const char *errstr, const char *endpoint);
+/* Open MPI's help system with a va_list (for dkr_mca_rt_t.vshow_help). */
+void dkr_orte_vshow_help(const char *file, const char *topic, va_list ap);
 
 #endif /* DKR_ORTE_H */

@@ -8,6 +8,14 @@ DKR_MCA_CPPFLAGS = $(DKR_OMPI_CPPFLAGS) -I$(top_srcdir)/src/docker -I$(top_srcdi
 	-I$(top_srcdir)/src/mca/common -DDKR_HELPDIR='"$(helpdir)"'
 DKR_MCA_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
 
+# runtime-neutral: messages, endpoint, client set-up
+noinst_LTLIBRARIES += src/mca/common/libdkrmca.la
+src_mca_common_libdkrmca_la_SOURCES = \
+	src/mca/common/dkr_mca.h \
+	src/mca/common/dkr_mca.c
+src_mca_common_libdkrmca_la_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/mca/common
+src_mca_common_libdkrmca_la_CFLAGS = $(DKR_MCA_CFLAGS)
+
 if DKR_RT_ORTE
 noinst_LTLIBRARIES += src/mca/common/libdkrorte.la
 src_mca_common_libdkrorte_la_SOURCES = \
@@ -16,6 +24,7 @@ src_mca_common_libdkrorte_la_SOURCES = \
 src_mca_common_libdkrorte_la_CPPFLAGS = $(DKR_MCA_CPPFLAGS)
 src_mca_common_libdkrorte_la_CFLAGS = $(DKR_MCA_CFLAGS)
 # what a docker component DSO links
-DKR_ORTE_LIBADD = src/mca/common/libdkrorte.la src/launch/libdkrlaunch.la src/docker/libdkr.la \
+DKR_ORTE_LIBADD = src/mca/common/libdkrorte.la src/mca/common/libdkrmca.la \
+	src/launch/libdkrlaunch.la src/docker/libdkr.la \
 	$(DKR_OMPI_LIBS) -lopen-pal $(LIBEVENT_LIBS)
 endif

@@ -6,6 +6,7 @@ mca_LTLIBRARIES += src/mca/plm/docker/mca_plm_docker.la
 src_mca_plm_docker_mca_plm_docker_la_SOURCES = \
 	src/mca/plm/docker/plm_docker.h \
 	src/mca/plm/docker/plm_docker_params.c \
+	src/mca/plm/docker/plm_docker_core.c \
 	src/mca/plm/docker/plm_docker_orte.h \
 	src/mca/plm/docker/plm_docker_component_orte.c \
 	src/mca/plm/docker/plm_docker_module_orte.c

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dkr_mca.h"
 #include "dkr_mca_param.h"
 
 /* The values of every plm_docker_* parameter. */
@@ -40,5 +41,48 @@ const char *plm_docker_params_check(char *why, size_t len);
 #define PLM_DOCKER_MAJOR 0
 #define PLM_DOCKER_MINOR 1
 #define PLM_DOCKER_RELEASE 0
+
+/* ------------------------------------------------------------------ core */
+
+/*
+ * The launcher's logic, runtime-neutral (plm_docker_core.c): the ORTE and
+ * PRRTE modules hand it the daemons to start and give it these hooks.  A
+ * daemon and a job are the runtime's objects, opaque here.
+ */
+typedef struct plm_docker_rt {
+    dkr_mca_rt_t mca;                  /* messages */
+    struct event_base *base;           /* the runtime's progress loop */
+    const char *uri_param;             /* the daemon argv's contact-URI parameter */
+    const char *const *mca_flags;      /* argv flags followed by "name value" */
+    const char *const *env_forward;    /* environment prefixes passed to the daemons */
+    const char *const *env_drop;       /* ... except these */
+    const char *oob_env_prefix;        /* e.g. "OMPI_MCA_" for oob_tcp_if_include */
+    const char *btl_env_prefix;        /* the MPI library's, for btl_tcp_if_include */
+    /* The daemon's argv for this launch, the index of its vpid placeholder
+     * in *vpid_index; NULL on error (already reported). */
+    char **(*daemon_argv)(int *vpid_index);
+    /* Did the user set this MCA variable for mpirun? */
+    bool (*var_set)(const char *framework, const char *component, const char *name);
+    char *(*daemon_vpid)(void *daemon);          /* malloc'ed */
+    bool (*daemon_alive)(void *daemon);          /* has called back */
+    void (*daemon_started)(void *daemon);        /* its exec runs */
+    void (*daemon_failed)(void *daemon, int status);   /* never called back */
+    void (*daemon_lost)(void *daemon);           /* ended while the job ran */
+    void (*launch_failed)(void *job);            /* nothing could start */
+    bool (*terminating)(void);
+    bool (*forward_output)(void);                /* show daemons' output live */
+    void (*retain)(void *obj);
+    void (*release)(void *obj);
+} plm_docker_rt_t;
+
+/* Called once, from the module's init. */
+void plm_docker_core_init(const plm_docker_rt_t *rt);
+/* One LAUNCH_DAEMONS step: start daemons[i] in container names[i].  job and
+ * daemons are retained until finalize.  Failures are reported through the
+ * hooks. */
+void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons);
+/* The job is ending: start no more daemons. */
+void plm_docker_core_stop(void);
+void plm_docker_core_finalize(void);
 
 #endif /* PLM_DOCKER_H */

@@ -6,6 +6,7 @@ mca_LTLIBRARIES += src/mca/ras/docker/mca_ras_docker.la
 src_mca_ras_docker_mca_ras_docker_la_SOURCES = \
 	src/mca/ras/docker/ras_docker.h \
 	src/mca/ras/docker/ras_docker_params.c \
+	src/mca/ras/docker/ras_docker_core.c \
 	src/mca/ras/docker/ras_docker_orte.h \
 	src/mca/ras/docker/ras_docker_component_orte.c \
 	src/mca/ras/docker/ras_docker_module_orte.c

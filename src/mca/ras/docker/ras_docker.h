@@ -5,8 +5,11 @@
 #ifndef RAS_DOCKER_H
 #define RAS_DOCKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "dkr_discover.h"
+#include "dkr_mca.h"
 #include "dkr_mca_param.h"
 
 typedef struct ras_docker_params {
@@ -27,6 +30,32 @@ const dkr_mca_param_t *ras_docker_param_table(size_t *n);
 #define RAS_DOCKER_PARAM_LABEL 1
 
 #define RAS_DOCKER_HELP_FILE "help-ras-docker.txt"
+
+/* ------------------------------------------------------------------ core */
+
+/*
+ * Discovery, runtime-neutral (ras_docker_core.c).  The ORTE/PRRTE module
+ * calls ras_docker_core_allocate and implements these hooks; a job is the
+ * runtime's object, opaque here.
+ */
+typedef struct ras_docker_rt {
+    dkr_mca_rt_t mca;                   /* messages */
+    struct event_base *base;            /* the runtime's progress loop */
+    /* plm docker's parameters, when that component registered them */
+    const char *(*plm_string)(const char *name);
+    bool (*plm_bool)(const char *name, bool dflt);
+    bool (*label_set)(void);            /* ras_docker_label was set explicitly */
+    /* The nodes found (sorted by name): make them the allocation. */
+    void (*allocate)(void *job, const dkr_node_t *nodes, size_t n);
+    void (*failed)(void *job);          /* no allocation: end the job */
+    void (*retain)(void *obj);
+    void (*release)(void *obj);
+} ras_docker_rt_t;
+
+/* Starts discovery for job; the result comes through rt->allocate or
+ * rt->failed, once. */
+void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job);
+void ras_docker_core_finalize(void);
 
 #define RAS_DOCKER_MAJOR 0
 #define RAS_DOCKER_MINOR 1

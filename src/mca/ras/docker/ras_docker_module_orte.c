@@ -1,14 +1,13 @@
 /*
  * ras_docker_module_orte.c - ORTE glue of ras docker: the allocation is
- * what dkr_discover finds on the Docker endpoint.
+ * what the core (ras_docker_core.c) discovers on the Docker endpoint.
  *
  * Discovery runs on orte_event_base like every other API call, so allocate()
- * answers ORTE_ERR_ALLOCATION_PENDING and completes the allocation step
- * itself (as ras slurm does for dynamic allocations).
+ * answers ORTE_ERR_ALLOCATION_PENDING and the glue completes the allocation
+ * step itself (as ras slurm does for dynamic allocations).
  */
 #include "orte_config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +21,7 @@
 #include "orte/mca/state/state.h"
 #include "orte/runtime/orte_globals.h"
 #include "orte/util/name_fns.h"
-#include "orte/util/show_help.h"
 
-#include "dkr.h"
-#include "dkr_discover.h"
-#include "dkr_libevent.h"
 #include "dkr_orte.h"
 #include "ras_docker.h"
 #include "ras_docker_orte.h"
@@ -43,63 +38,45 @@ orte_ras_base_module_t ras_docker_orte_module = {
     .finalize = ras_finalize,
 };
 
-static struct {
-    dkr_client_t *cli;
-    dkr_discover_t *discover;
-    orte_job_t *jdata;
-    char *filter;       /* what was asked, for messages */
-} mod;
+/* ------------------------------------------------------------ the hooks */
 
-#define OUT orte_ras_base_framework.framework_output
-#define ME ORTE_NAME_PRINT(ORTE_PROC_MY_NAME)
-
-static int ras_init(void)
+static void vverbose(int level, const char *fmt, va_list ap)
 {
-    return ORTE_SUCCESS;
+    char *msg = NULL;
+
+    (void)level;
+    if (0 <= vasprintf(&msg, fmt, ap)) {
+        opal_output(orte_ras_base_framework.framework_output, "%s %s",
+                    ORTE_NAME_PRINT(ORTE_PROC_MY_NAME), msg);
+        free(msg);
+    }
 }
 
-static const char *endpoint_url(void)
+static int verbosity(void)
 {
-    const dkr_endpoint_t *ep = NULL == mod.cli ? NULL : dkr_client_endpoint(mod.cli);
-    return NULL == ep ? "" : ep->url;
+    return opal_output_get_verbosity(orte_ras_base_framework.framework_output);
 }
 
-/* The allocation cannot be made: end the job without launching anything. */
-static void allocation_failed(void)
+static const char *plm_string(const char *name)
 {
-    orte_job_t *jdata = mod.jdata;
-
-    mod.jdata = NULL;
-    ORTE_UPDATE_EXIT_STATUS(ORTE_ERROR_DEFAULT_EXIT_CODE);
-    ORTE_ACTIVATE_JOB_STATE(jdata, ORTE_JOB_STATE_ALLOC_FAILED);
-    OBJ_RELEASE(jdata);
+    return dkr_orte_var_string("plm", "docker", name);
 }
 
-static void discovered(int rc, const char *errstr, const dkr_node_t *found, size_t n, void *arg)
+static bool plm_bool(const char *name, bool dflt)
 {
-    orte_job_t *jdata = mod.jdata;
+    return dkr_orte_var_bool("plm", "docker", name, dflt);
+}
+
+static bool label_set(void)
+{
+    return dkr_orte_id_set(ras_docker_label_var);
+}
+
+static void allocate(void *job, const dkr_node_t *found, size_t n)
+{
+    orte_job_t *jdata = job;
     opal_list_t nodes;
-    int ret;
-
-    (void)arg;
-    mod.discover = NULL;
-    if (DKR_OK != rc) {
-        if (DKR_ERR_CONNECT == rc || DKR_ERR_TIMEOUT == rc || DKR_ERR_TLS == rc
-            || DKR_ERR_PROTOCOL == rc || DKR_ERR_API_VERSION == rc || DKR_ERR_IO == rc
-            || DKR_ERR_HTTP == rc) {
-            dkr_orte_show_endpoint_failure(rc, errstr, endpoint_url());
-        } else {
-            orte_show_help(RAS_DOCKER_HELP_FILE, "list-failed", true, endpoint_url(),
-                           NULL == errstr ? dkr_strerror(rc) : errstr);
-        }
-        allocation_failed();
-        return;
-    }
-    if (0 == n) {
-        orte_show_help(RAS_DOCKER_HELP_FILE, "no-match", true, mod.filter, endpoint_url());
-        allocation_failed();
-        return;
-    }
+    int rc;
 
     OBJ_CONSTRUCT(&nodes, opal_list_t);
     for (size_t i = 0; i < n; i++) {
@@ -111,90 +88,65 @@ static void discovered(int rc, const char *errstr, const dkr_node_t *found, size
         node->slots_max = 0;
         node->slots = found[i].slots;
         opal_list_append(&nodes, &node->super);
-        opal_output_verbose(1, OUT, "%s ras:docker: node %s (container %.12s%s%s), %d slots", ME,
-                            found[i].name, found[i].id, NULL == found[i].swarm_node ? "" : ", swarm node ",
-                            NULL == found[i].swarm_node ? "" : found[i].swarm_node, found[i].slots);
     }
     /* a managed allocation: node names are containers, never resolved */
     orte_managed_allocation = true;
     opal_if_do_not_resolve = true;
-    ret = orte_ras_base_node_insert(&nodes, jdata);
+    rc = orte_ras_base_node_insert(&nodes, jdata);
     OPAL_LIST_DESTRUCT(&nodes);
-    if (ORTE_SUCCESS != ret) {
-        ORTE_ERROR_LOG(ret);
-        allocation_failed();
+    if (ORTE_SUCCESS != rc) {
+        ORTE_ERROR_LOG(rc);
+        ORTE_UPDATE_EXIT_STATUS(ORTE_ERROR_DEFAULT_EXIT_CODE);
+        ORTE_ACTIVATE_JOB_STATE(jdata, ORTE_JOB_STATE_ALLOC_FAILED);
         return;
     }
-    if (4 < opal_output_get_verbosity(OUT)) {
+    if (4 < verbosity()) {
         orte_ras_base_display_alloc();
     }
     jdata->total_slots_alloc = orte_ras_base.total_slots_alloc;
-    mod.jdata = NULL;
     ORTE_ACTIVATE_JOB_STATE(jdata, ORTE_JOB_STATE_ALLOCATION_COMPLETE);
-    OBJ_RELEASE(jdata);
 }
 
-/* The endpoint: ours if set, else the launcher's (plm docker), else the
- * docker CLI's defaults. */
-static dkr_client_t *client_new(void)
+/* Nothing to run on: the job ends without launching anything. */
+static void failed(void *job)
 {
-    const char *host = ras_docker_params.host;
-    const char *plm_host = dkr_orte_var_string("plm", "docker", "host");
-    const char *certs = dkr_orte_var_string("plm", "docker", "cert_path");
-    const char *env_verify = getenv("DOCKER_TLS_VERIFY");
-    bool verify = dkr_orte_var_bool("plm", "docker", "tls_verify",
-                                    NULL != env_verify && '\0' != env_verify[0]);
-    dkr_client_opts_t opts = { .timeout_ms = 30000 };
-    dkr_endpoint_t *ep;
-    dkr_client_t *cli;
+    ORTE_UPDATE_EXIT_STATUS(ORTE_ERROR_DEFAULT_EXIT_CODE);
+    ORTE_ACTIVATE_JOB_STATE((orte_job_t *)job, ORTE_JOB_STATE_ALLOC_FAILED);
+}
 
-    if (NULL == host || '\0' == host[0]) {
-        host = plm_host;
-    }
-    if (NULL == (ep = dkr_orte_endpoint(host, verify, certs))) {
-        return NULL;
-    }
-    cli = dkr_client_new(ep, &opts);
-    dkr_endpoint_free(ep);
-    if (NULL != cli && DKR_OK != dkr_libevent_attach(cli, orte_event_base)) {
-        dkr_client_free(cli);
-        cli = NULL;
-    }
-    return cli;
+static void retain(void *obj)
+{
+    OBJ_RETAIN(obj);
+}
+
+static void release(void *obj)
+{
+    OBJ_RELEASE(obj);
+}
+
+static ras_docker_rt_t rt = {
+    .mca = { .vshow_help = dkr_orte_vshow_help, .vverbose = vverbose, .verbosity = verbosity },
+    .plm_string = plm_string,
+    .plm_bool = plm_bool,
+    .label_set = label_set,
+    .allocate = allocate,
+    .failed = failed,
+    .retain = retain,
+    .release = release,
+};
+
+/* ---------------------------------------------------------------- module */
+
+static int ras_init(void)
+{
+    return ORTE_SUCCESS;
 }
 
 static int ras_allocate(orte_job_t *jdata, opal_list_t *nodes)
 {
-    dkr_discover_spec_t spec = { 0 };
-    bool by_name = '\0' != ras_docker_params.names[0] || '\0' != ras_docker_params.service[0];
-    char err[512];
-
     (void)nodes;
-    mod.jdata = jdata;
-    OBJ_RETAIN(jdata);
-
-    /* the default label selects unless names or a service were asked for */
-    spec.labels = by_name && !dkr_orte_id_set(ras_docker_label_var) ? NULL : ras_docker_params.label;
-    spec.names = ras_docker_params.names;
-    spec.service = ras_docker_params.service;
-    spec.slots = ras_docker_params.slots;
-    if (0 > asprintf(&mod.filter, "%s%s%s%s%s%s", NULL == spec.labels ? "" : "label ",
-                     NULL == spec.labels ? "" : spec.labels,
-                     '\0' == spec.names[0] ? "" : (NULL == spec.labels ? "names " : ", names "),
-                     spec.names, '\0' == spec.service[0] ? "" : "service ", spec.service)) {
-        mod.filter = NULL;
-    }
-    if (NULL == (mod.cli = client_new())) {
-        allocation_failed();
-        return ORTE_ERR_ALLOCATION_PENDING;
-    }
-    mod.discover = dkr_discover_start(mod.cli, &spec, discovered, NULL, err, sizeof(err));
-    if (NULL == mod.discover) {
-        orte_show_help(RAS_DOCKER_HELP_FILE, "bad-filter", true, err);
-        allocation_failed();
-    }
-    opal_output_verbose(1, OUT, "%s ras:docker: discovering %s on %s", ME,
-                        NULL == mod.filter ? "" : mod.filter, endpoint_url());
+    rt.base = orte_event_base;
+    ras_docker_core_allocate(&rt, jdata);
     return ORTE_ERR_ALLOCATION_PENDING;
 }
 
@@ -206,14 +158,6 @@ static void ras_deallocate(orte_job_t *jdata, orte_app_context_t *app)
 
 static int ras_finalize(void)
 {
-    dkr_discover_cancel(mod.discover);
-    mod.discover = NULL;
-    dkr_client_free(mod.cli);
-    mod.cli = NULL;
-    if (NULL != mod.jdata) {
-        OBJ_RELEASE(mod.jdata);
-    }
-    free(mod.filter);
-    mod.filter = NULL;
+    ras_docker_core_finalize();
     return ORTE_SUCCESS;
 }

@@ -1,0 +1,131 @@
+/*
+ * ras_docker_core.c - docker discovery, runtime-neutral: asks the endpoint
+ * for the containers that make up the job and hands them to the runtime's
+ * module as nodes, or says why there are none.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "ras_docker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    const ras_docker_rt_t *rt;
+    dkr_client_t *cli;
+    dkr_discover_t *discover;
+    void *job;
+    char *selection;     /* what was asked, for messages */
+} core;
+
+#define RT core.rt
+
+static const char *endpoint_url(void)
+{
+    return dkr_mca_endpoint_url(core.cli, "");
+}
+
+static void give_up(void)
+{
+    void *job = core.job;
+
+    core.job = NULL;
+    RT->failed(job);
+    RT->release(job);
+}
+
+static void discovered(int rc, const char *errstr, const dkr_node_t *nodes, size_t n, void *arg)
+{
+    void *job = core.job;
+
+    (void)arg;
+    core.discover = NULL;
+    if (DKR_OK != rc) {
+        if (dkr_mca_is_endpoint_failure(rc)) {
+            dkr_mca_show_endpoint_failure(&RT->mca, rc, errstr, endpoint_url());
+        } else {
+            dkr_mca_show_help(&RT->mca, RAS_DOCKER_HELP_FILE, "list-failed", endpoint_url(),
+                              NULL == errstr ? dkr_strerror(rc) : errstr);
+        }
+        give_up();
+        return;
+    }
+    if (0 == n) {
+        dkr_mca_show_help(&RT->mca, RAS_DOCKER_HELP_FILE, "no-match",
+                          NULL == core.selection ? "" : core.selection, endpoint_url());
+        give_up();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dkr_mca_verbose(&RT->mca, 1, "ras:docker: node %s (container %.12s%s%s), %d slots",
+                        nodes[i].name, nodes[i].id, NULL == nodes[i].swarm_node ? "" : ", swarm node ",
+                        NULL == nodes[i].swarm_node ? "" : nodes[i].swarm_node, nodes[i].slots);
+    }
+    core.job = NULL;
+    RT->allocate(job, nodes, n);
+    RT->release(job);
+}
+
+/* The endpoint: ours if set, else the launcher's (plm docker), else the
+ * docker CLI's defaults. */
+static dkr_client_t *client_new(void)
+{
+    const char *host = ras_docker_params.host;
+    const char *env_verify = getenv("DOCKER_TLS_VERIFY");
+    bool verify = RT->plm_bool("tls_verify", NULL != env_verify && '\0' != env_verify[0]);
+
+    if (NULL == host || '\0' == host[0]) {
+        host = RT->plm_string("host");
+    }
+    return dkr_mca_client(&RT->mca, RT->base, host, verify, RT->plm_string("cert_path"), 30);
+}
+
+void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
+{
+    const ras_docker_params_t *p = &ras_docker_params;
+    dkr_discover_spec_t spec = { 0 };
+    bool by_name = '\0' != p->names[0] || '\0' != p->service[0];
+    char err[512];
+
+    core.rt = rt;
+    core.job = job;
+    rt->retain(job);
+
+    /* the default label selects unless names or a service were asked for */
+    spec.labels = by_name && !rt->label_set() ? NULL : p->label;
+    spec.names = p->names;
+    spec.service = p->service;
+    spec.slots = p->slots;
+    free(core.selection);
+    if (0 > asprintf(&core.selection, "%s%s%s%s%s%s", NULL == spec.labels ? "" : "label ",
+                     NULL == spec.labels ? "" : spec.labels,
+                     '\0' == spec.names[0] ? "" : (NULL == spec.labels ? "names " : ", names "),
+                     spec.names, '\0' == spec.service[0] ? "" : "service ", spec.service)) {
+        core.selection = NULL;
+    }
+    if (NULL == core.cli && NULL == (core.cli = client_new())) {
+        give_up();
+        return;
+    }
+    dkr_mca_verbose(&rt->mca, 1, "ras:docker: discovering %s on %s",
+                    NULL == core.selection ? "" : core.selection, endpoint_url());
+    core.discover = dkr_discover_start(core.cli, &spec, discovered, NULL, err, sizeof(err));
+    if (NULL == core.discover) {
+        dkr_mca_show_help(&rt->mca, RAS_DOCKER_HELP_FILE, "bad-filter", err);
+        give_up();
+    }
+}
+
+void ras_docker_core_finalize(void)
+{
+    dkr_discover_cancel(core.discover);
+    core.discover = NULL;
+    dkr_client_free(core.cli);
+    core.cli = NULL;
+    if (NULL != core.job) {
+        RT->release(core.job);
+        core.job = NULL;
+    }
+    free(core.selection);
+    core.selection = NULL;
+}
