@@ -151,6 +151,38 @@ int dkr_names_match(const char *patterns, const char *name)
     return NULL != name && 1 == each_item(patterns, match_one, &m);
 }
 
+typedef struct {
+    const dkr_container_t *c;
+} label_ctx_t;
+
+static int label_missing(const char *item, size_t len, void *arg)
+{
+    label_ctx_t *l = arg;
+    const char *eq = memchr(item, '=', len);
+    char *key = strndup(item, NULL == eq ? len : (size_t)(eq - item));
+    const char *v;
+    int present = 0, missing;
+
+    if (NULL == key) {
+        return 1;
+    }
+    v = dkr_container_label(l->c, key, &present);
+    free(key);
+    if (NULL == eq) {
+        missing = !present;
+    } else {
+        size_t vlen = len - (size_t)(eq + 1 - item);
+        missing = NULL == v || strlen(v) != vlen || 0 != strncmp(v, eq + 1, vlen);
+    }
+    return missing;
+}
+
+int dkr_labels_match(const char *labels, const dkr_container_t *c)
+{
+    label_ctx_t l = { c };
+    return 0 == each_item(labels, label_missing, &l);
+}
+
 int dkr_cpuset_count(const char *cpuset)
 {
     const char *p = cpuset;
@@ -185,16 +217,29 @@ int dkr_cpuset_count(const char *cpuset)
     return n;
 }
 
+/* The mpi.slots label as a positive count, else 0. */
+static int slots_label(const dkr_container_t *c)
+{
+    int present = 0;
+    const char *v = dkr_container_label(c, "mpi.slots", &present);
+    char *end = NULL;
+    long n;
+
+    if (NULL == v) {
+        return 0;
+    }
+    n = strtol(v, &end, 10);
+    return end != v && '\0' == *end && n > 0 && n < 1 << 20 ? (int)n : 0;
+}
+
 int dkr_node_slots(const dkr_container_t *c, int override)
 {
-    const char *v;
-    int present = 0, n;
+    int n;
 
     if (override > 0) {
         return override;
     }
-    v = dkr_container_label(c, "mpi.slots", &present);
-    if (NULL != v && (n = atoi(v)) > 0) {
+    if ((n = slots_label(c)) > 0) {
         return n;
     }
     if (c->nano_cpus > 0) {
@@ -310,7 +355,10 @@ static void complete(dkr_discover_t *d)
     for (size_t i = 0; i < d->n; i++) {
         item_t *it = &d->items[i];
 
-        if (NULL == it->c) {
+        /* a service's tasks are filtered here: /tasks knows no labels or names */
+        if (NULL == it->c || (NULL != d->service
+                              && ((NULL != d->labels && !dkr_labels_match(d->labels, it->c))
+                                  || (NULL != d->names && !dkr_names_match(d->names, it->c->name))))) {
             continue;
         }
         it->node.slots = dkr_node_slots(it->c, d->slots);
@@ -368,10 +416,9 @@ static void inspect_next(dkr_discover_t *d)
 {
     while (d->next_inspect < d->n && d->inspecting < MAX_INSPECTS) {
         item_t *it = &d->items[d->next_inspect++];
-        int present = 0;
         char *esc, *path = NULL;
 
-        if (NULL != it->c && (d->slots > 0 || NULL != dkr_container_label(it->c, "mpi.slots", &present))) {
+        if (NULL != it->c && (d->slots > 0 || slots_label(it->c) > 0)) {
             d->inspected++;
             continue;
         }

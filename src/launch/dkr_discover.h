@@ -26,7 +26,8 @@ typedef struct dkr_node {
 typedef struct dkr_discover_spec {
     const char *labels;   /* "key" or "key=value", comma-separated, all must match */
     const char *names;    /* names or shell patterns, comma-separated, any may match */
-    const char *service;  /* a Swarm service: its running tasks */
+    const char *service;  /* a Swarm service: its running tasks (and labels/names
+                             narrow them when given) */
     int slots;            /* > 0: every node gets this many */
 } dkr_discover_spec_t;
 
@@ -51,12 +52,16 @@ void dkr_discover_cancel(dkr_discover_t *d);
 int dkr_labels_check(const char *labels, char *err, size_t errlen);
 /* The filters query value of GET /containers/json: {"label":[...],"status":["running"]}. */
 char *dkr_containers_filter(const char *labels);
+/* 1 when the container carries every label of the comma-separated list
+ * ("key": present, "key=value": equal). */
+int dkr_labels_match(const char *labels, const dkr_container_t *c);
 /* 1 when name matches one of the comma-separated patterns. */
 int dkr_names_match(const char *patterns, const char *name);
 /* CPUs in a cpuset list such as "0-3,8,10-11"; 0 when unparsable. */
 int dkr_cpuset_count(const char *cpuset);
-/* Slots of a container: override > 0, else its mpi.slots label, else its CPU
- * limit (NanoCpus rounded up, else its cpuset), else 1. */
+/* Slots of a container: override > 0, else its mpi.slots label (when a
+ * positive number), else its CPU limit (NanoCpus rounded up, else its
+ * cpuset), else 1. */
 int dkr_node_slots(const dkr_container_t *c, int override);
 /* From one item of GET /tasks: the container id and Swarm node of a running
  * task; DKR_ERR_NOT_FOUND when the task is not running. */

@@ -49,6 +49,9 @@ IT_FG_PID=         # the command run_capture waits for
 
 IT_PASSED=0
 IT_FAILED=0
+IT_SKIPPED=0
+IT_CASE_SKIP=      # reason, when the current case called skip
+IT_AT_EXIT=()      # commands it_cleanup runs first (it_at_exit)
 IT_CASE=
 IT_CASE_T0=
 IT_CASE_FAILS=0
@@ -67,6 +70,7 @@ case_begin() {
     IT_CASE=$1
     LAST_SID=
     IT_CASE_FAILS=0
+    IT_CASE_SKIP=
     IT_CASE_T0=$(od_now)
     printf -- '--- %s\n' "$IT_CASE"
 }
@@ -79,11 +83,22 @@ fail() {
 
 note() { printf '    %s\n' "$*"; }
 
+# skip REASON: the current case is skipped: counted neither as passed nor as
+# failed (unless fail was called in it), shown as "SKIP NAME (...): REASON".
+# The caller returns from the case.
+skip() {
+    IT_CASE_SKIP=${*:-skipped}
+    note "SKIP: $IT_CASE_SKIP"
+}
+
 case_end() {
     [ -n "$IT_CASE" ] || return 0
     local secs
     secs=$(od_elapsed "$IT_CASE_T0")
-    if [ "$IT_CASE_FAILS" -eq 0 ]; then
+    if [ "$IT_CASE_FAILS" -eq 0 ] && [ -n "$IT_CASE_SKIP" ]; then
+        IT_SKIPPED=$((IT_SKIPPED + 1))
+        printf 'SKIP %s (%ss): %s\n' "$IT_CASE" "$secs" "$IT_CASE_SKIP"
+    elif [ "$IT_CASE_FAILS" -eq 0 ]; then
         IT_PASSED=$((IT_PASSED + 1))
         printf 'PASS %s (%ss)\n' "$IT_CASE" "$secs"
     else
@@ -110,6 +125,7 @@ run_case() {
 
 it_summary() {
     case_end
+    [ "$IT_SKIPPED" -eq 0 ] || printf '%s skipped\n' "$IT_SKIPPED"
     printf '%s passed, %s failed\n' "$IT_PASSED" "$IT_FAILED"
     [ "$IT_FAILED" -eq 0 ]
 }
@@ -343,6 +359,23 @@ it_container_start() {
         --network "$net" --dns "$IT_GATEWAY" "$IT_IMAGE" sleep infinity
 }
 
+# it_container_run NAME [DOCKER-RUN-OPTION...]: like `it_container_start
+# NAME -` (Docker's default hostname, network $IT_NET, the run's labels,
+# --init, --dns, `sleep infinity`) with more `docker run` options: labels,
+# --cpus, --cpuset-cpus, --hostname... Prints its id.
+# it_container_create NAME [OPTION...]: the same, created and never started.
+it_container_run() { _it_container run -d "$@"; }
+it_container_create() { _it_container create "$@"; }
+_it_container() {
+    local verb=$1 detach=()
+    shift
+    if [ "$1" = -d ]; then detach=(-d); shift; fi
+    local name=$1
+    shift
+    od_docker "$verb" "${detach[@]}" --init --name "$name" "${IT_LABELS[@]}" \
+        --network "$IT_NET" --dns "$IT_GATEWAY" "$@" "$IT_IMAGE" sleep infinity
+}
+
 # c_hostname C / c_id C / c_short_id C / c_ip C [NET]
 c_hostname() { od_docker inspect -f '{{.Config.Hostname}}' "$1"; }
 c_id() { od_docker inspect -f '{{.Id}}' "$1"; }
@@ -391,11 +424,23 @@ it_setup() {
     done
 }
 
+# it_at_exit CMD [ARGS...]: it_cleanup runs CMD ARGS (a command or shell
+# function) at exit, also after a failure or ctrl-C, before it removes the
+# run's labelled containers and networks and stops a dockerd it started; the
+# last registered runs first. For what the labels do not cover (a swarm, a
+# service): make CMD idempotent and call it also at the end of the case.
+it_at_exit() {
+    IT_AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
 it_cleanup() {
-    local pid rc=$?
+    local pid i rc=$?
     trap - EXIT INT TERM
     for pid in "${IT_BG_PIDS[@]}" $IT_FG_PID; do
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    done
+    for ((i = ${#IT_AT_EXIT[@]} - 1; i >= 0; i--)); do
+        eval "${IT_AT_EXIT[$i]}" || true
     done
     [ -n "${IT_RUNID:-}" ] && dkr_remove_labelled "$IT_LABEL"
     dkr_stop_dockerd_if_started
@@ -450,6 +495,38 @@ check_ranks() {
     done
     if [ "$ok" = 1 ]; then note "ranks per container:$map"; else show_output; fi
     [ "$ok" = 1 ]
+}
+
+# allocated_nodes [FILE]: the "ALLOCATED NODES" block of mpirun
+# --display-allocation in FILE (default: the last output), one "NAME SLOTS"
+# line per node, in mpirun's order.
+allocated_nodes() {
+    awk '/ALLOCATED NODES/ { on = 1; next }
+         on && /^=+$/ { exit }
+         on && /slots=/ {
+             name = $1; sub(/:$/, "", name)
+             for (i = 2; i <= NF; i++) if ($i ~ /^slots=/) { sub(/^slots=/, "", $i); print name, $i }
+         }' "${1:-$LAST_OUT}"
+}
+
+# rank_placement C...: where the ranks of the last output ran, in rank
+# order: one word per rank 0, 1, ... (as many as the "rank R of N on HOST"
+# lines say N is), the container C whose Config.Hostname is HOST, "?HOST"
+# for a host that is none of them, "-" for a rank that printed nothing.
+rank_placement() {
+    local c line r n=0 host out=()
+    local -A host2c=() at=()
+    for c in "$@"; do host2c[$(c_hostname "$c")]=$c; done
+    while IFS= read -r line; do
+        if [[ $line =~ ^rank\ ([0-9]+)\ of\ ([0-9]+)\ on\ (.+)$ ]]; then
+            r=${BASH_REMATCH[1]} host=${BASH_REMATCH[3]}
+            [ "${BASH_REMATCH[2]}" -gt "$n" ] && n=${BASH_REMATCH[2]}
+            c=${host2c[$host]:-}
+            at[$r]=${c:-?$host}
+        fi
+    done <"$LAST_OUT"
+    for ((r = 0; r < n; r++)); do out+=("${at[$r]:--}"); done
+    echo "${out[*]}"
 }
 
 # it_leftovers C...: prints "C: PID ARGS" for every process in the

@@ -418,6 +418,26 @@ static void test_discover_service(void **state)
     env_free(e);
 }
 
+static void test_discover_service_narrowed(void **state)
+{
+    env_t *e = env_new();
+    drec_t d = { 0 };
+    dkr_discover_spec_t spec = { .service = "svc", .labels = "nosuch=1" };
+
+    (void)state;
+    assert_non_null(dkr_discover_start(e->cli, &spec, d_done, &d, NULL, 0));
+    wait_for(e, &d.done);
+    assert_int_equal(DKR_OK, d.rc);
+    assert_int_equal(0, d.n);                 /* the task carries no such label */
+    memset(&d, 0, sizeof(d));
+    spec.labels = NULL;
+    spec.names = "svc.*";
+    assert_non_null(dkr_discover_start(e->cli, &spec, d_done, &d, NULL, 0));
+    wait_for(e, &d.done);
+    assert_int_equal(1, d.n);
+    env_free(e);
+}
+
 static void test_discover_no_match_and_errors(void **state)
 {
     env_t *e = env_new();
@@ -478,6 +498,18 @@ static void test_discover_pure(void **state)
     assert_int_equal(2, dkr_node_slots(&c, 0));
     c.labels = labels;
     assert_int_equal(5, dkr_node_slots(&c, 0));
+    /* a label that is no positive number does not hide the CPU limit */
+    labels[0] = "mpi.slots=zero";
+    assert_int_equal(2, dkr_node_slots(&c, 0));
+    labels[0] = "mpi.slots=0";
+    assert_int_equal(2, dkr_node_slots(&c, 0));
+
+    labels[0] = "color=blue";
+    assert_true(dkr_labels_match("color", &c));
+    assert_true(dkr_labels_match("color=blue", &c));
+    assert_false(dkr_labels_match("color=blu", &c));
+    assert_false(dkr_labels_match("color=blue,size", &c));
+    assert_true(dkr_labels_match("", &c));
 }
 
 int main(void)
@@ -489,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_discover_labels),
         cmocka_unit_test(test_discover_names_and_override),
         cmocka_unit_test(test_discover_service),
+        cmocka_unit_test(test_discover_service_narrowed),
         cmocka_unit_test(test_discover_no_match_and_errors),
         cmocka_unit_test(test_discover_pure),
     };

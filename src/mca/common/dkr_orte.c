@@ -65,6 +65,17 @@ bool dkr_orte_var_bool(const char *framework, const char *component, const char 
     return *value;
 }
 
+int dkr_orte_var_int(const char *framework, const char *component, const char *name, int dflt)
+{
+    int id = mca_base_var_find("orte", framework, component, name);
+    const int *value = NULL;
+
+    if (id < 0 || OPAL_SUCCESS != mca_base_var_get_value(id, &value, NULL, NULL) || NULL == value) {
+        return dflt;
+    }
+    return *value;
+}
+
 bool dkr_orte_requested(const char *framework, const char *component, const int *ids, size_t n)
 {
     int id = mca_base_var_find("orte", framework, NULL, NULL);

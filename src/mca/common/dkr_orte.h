@@ -30,6 +30,7 @@ bool dkr_orte_id_set(int id);
  * component registered it: NULL / dflt otherwise. */
 const char *dkr_orte_var_string(const char *framework, const char *component, const char *name);
 bool dkr_orte_var_bool(const char *framework, const char *component, const char *name, bool dflt);
+int dkr_orte_var_int(const char *framework, const char *component, const char *name, int dflt);
 
 /* Adds the directory our help files are installed in to Open MPI's search. */
 void dkr_orte_help_init(void);

@@ -28,8 +28,9 @@ typedef struct plm_docker_params {
 extern plm_docker_params_t plm_docker_params;
 
 /* Sets every default (some come from DOCKER_* variables, as the docker CLI
- * reads them) and returns the table, n entries. */
-const dkr_mca_param_t *plm_docker_param_table(size_t *n);
+ * reads them; daemon is the runtime's daemon command, orted or prted) and
+ * returns the table, n entries. */
+const dkr_mca_param_t *plm_docker_param_table(const char *daemon, size_t *n);
 
 /* Checks values after registration; on a bad one returns its name and
  * writes the reason to why. */

@@ -39,7 +39,7 @@ ORTE_MODULE_DECLSPEC orte_plm_base_component_t mca_plm_docker_component = {
 
 static int component_register(void)
 {
-    const dkr_mca_param_t *t = plm_docker_param_table(&n_var_ids);
+    const dkr_mca_param_t *t = plm_docker_param_table("orted", &n_var_ids);
 
     dkr_orte_register(&mca_plm_docker_component.base_version, t, n_var_ids, var_ids);
     return ORTE_SUCCESS;

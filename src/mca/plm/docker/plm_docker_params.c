@@ -14,7 +14,7 @@ static char default_cert_path[4096];
 
 /* The docker CLI's defaults: DOCKER_HOST, DOCKER_TLS_VERIFY (any non-empty
  * value means verify), DOCKER_CERT_PATH else $DOCKER_CONFIG else ~/.docker. */
-static void set_defaults(void)
+static void set_defaults(const char *daemon)
 {
     const char *host = getenv("DOCKER_HOST");
     const char *verify = getenv("DOCKER_TLS_VERIFY");
@@ -37,7 +37,7 @@ static void set_defaults(void)
     plm_docker_params.user = "";
     plm_docker_params.num_concurrent = 128;
     plm_docker_params.timeout = 30;
-    plm_docker_params.orted = "orted";
+    plm_docker_params.orted = (char *)daemon;
     plm_docker_params.priority = 80;
     plm_docker_params.tree_spawn = false;
     plm_docker_params.network = "";
@@ -68,8 +68,8 @@ static const dkr_mca_param_t table[] = {
       "without progress before the launch is declared failed (must be > 0)",
       &plm_docker_params.timeout },
     { "orted", DKR_PARAM_STRING, 4,
-      "Daemon command run inside the containers, split on blanks and passed as an "
-      "argv (no shell); e.g. an absolute path to orted",
+      "Daemon command run inside the containers (orted for Open MPI 4, prted for Open MPI 5), "
+      "split on blanks and passed as an argv (no shell); e.g. an absolute path",
       &plm_docker_params.orted },
     { "priority", DKR_PARAM_INT, 9,
       "Priority of the docker launcher; it is considered only when selected "
@@ -85,9 +85,9 @@ static const dkr_mca_param_t table[] = {
       &plm_docker_params.network },
 };
 
-const dkr_mca_param_t *plm_docker_param_table(size_t *n)
+const dkr_mca_param_t *plm_docker_param_table(const char *daemon, size_t *n)
 {
-    set_defaults();
+    set_defaults(daemon);
     *n = sizeof(table) / sizeof(table[0]);
     return table;
 }

@@ -44,6 +44,7 @@ typedef struct ras_docker_rt {
     /* plm docker's parameters, when that component registered them */
     const char *(*plm_string)(const char *name);
     bool (*plm_bool)(const char *name, bool dflt);
+    int (*plm_int)(const char *name, int dflt);
     bool (*label_set)(void);            /* ras_docker_label was set explicitly */
     /* The nodes found (sorted by name): make them the allocation. */
     void (*allocate)(void *job, const dkr_node_t *nodes, size_t n);

@@ -77,7 +77,28 @@ static dkr_client_t *client_new(void)
     if (NULL == host || '\0' == host[0]) {
         host = RT->plm_string("host");
     }
-    return dkr_mca_client(&RT->mca, RT->base, host, verify, RT->plm_string("cert_path"), 30);
+    return dkr_mca_client(&RT->mca, RT->base, host, verify, RT->plm_string("cert_path"),
+                          RT->plm_int("timeout", 30));
+}
+
+/* "label a=b, names x*, service s", for messages. */
+static char *describe(const dkr_discover_spec_t *spec)
+{
+    const char *parts[3][2] = { { "label ", spec->labels }, { "names ", spec->names },
+                                { "service ", spec->service } };
+    char *out = strdup(""), *tmp;
+
+    for (int i = 0; i < 3 && NULL != out; i++) {
+        if (NULL == parts[i][1] || '\0' == parts[i][1][0]) {
+            continue;
+        }
+        if (0 > asprintf(&tmp, "%s%s%s%s", out, '\0' == out[0] ? "" : ", ", parts[i][0], parts[i][1])) {
+            tmp = NULL;
+        }
+        free(out);
+        out = tmp;
+    }
+    return out;
 }
 
 void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
@@ -97,12 +118,7 @@ void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
     spec.service = p->service;
     spec.slots = p->slots;
     free(core.selection);
-    if (0 > asprintf(&core.selection, "%s%s%s%s%s%s", NULL == spec.labels ? "" : "label ",
-                     NULL == spec.labels ? "" : spec.labels,
-                     '\0' == spec.names[0] ? "" : (NULL == spec.labels ? "names " : ", names "),
-                     spec.names, '\0' == spec.service[0] ? "" : "service ", spec.service)) {
-        core.selection = NULL;
-    }
+    core.selection = describe(&spec);
     if (NULL == core.cli && NULL == (core.cli = client_new())) {
         give_up();
         return;

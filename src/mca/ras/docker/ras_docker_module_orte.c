@@ -67,6 +67,11 @@ static bool plm_bool(const char *name, bool dflt)
     return dkr_orte_var_bool("plm", "docker", name, dflt);
 }
 
+static int plm_int(const char *name, int dflt)
+{
+    return dkr_orte_var_int("plm", "docker", name, dflt);
+}
+
 static bool label_set(void)
 {
     return dkr_orte_id_set(ras_docker_label_var);
@@ -128,6 +133,7 @@ static ras_docker_rt_t rt = {
     .mca = { .vshow_help = dkr_orte_vshow_help, .vverbose = vverbose, .verbosity = verbosity },
     .plm_string = plm_string,
     .plm_bool = plm_bool,
+    .plm_int = plm_int,
     .label_set = label_set,
     .allocate = allocate,
     .failed = failed,

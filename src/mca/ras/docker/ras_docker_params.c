@@ -21,7 +21,8 @@ static const dkr_mca_param_t table[] = {
       "of them is a node (together with ras_docker_label when that is set)",
       &ras_docker_params.names },
     { "service", DKR_PARAM_STRING, 2,
-      "A Swarm service whose running tasks are the nodes",
+      "A Swarm service whose running tasks are the nodes (narrowed by ras_docker_label and "
+      "ras_docker_names when those are set)",
       &ras_docker_params.service },
     { "slots", DKR_PARAM_INT, 3,
       "Slots of every node (0: from the container's mpi.slots label, else its CPU limit, "
