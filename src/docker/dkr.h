@@ -187,6 +187,19 @@ dkr_request_t *dkr_ping(dkr_client_t *cli, dkr_done_cb cb, void *arg);
 dkr_request_t *dkr_call(dkr_client_t *cli, const char *method, const char *path,
                         struct json_object *body, dkr_done_cb cb, void *arg);
 
+/* dkr_call without the per-call time limit, for calls that answer when
+ * something ends (POST /containers/{id}/wait). */
+dkr_request_t *dkr_call_untimed(dkr_client_t *cli, const char *method, const char *path,
+                                struct json_object *body, dkr_done_cb cb, void *arg);
+
+/* A call whose 2xx body is handed to data as it arrives (attach, events,
+ * image pulls), with no time limit; cb fires once when it ends, with the
+ * status (and, for a non-2xx answer, the error as usual). */
+typedef void (*dkr_data_cb)(void *arg, const char *buf, size_t len);
+dkr_request_t *dkr_stream(dkr_client_t *cli, const char *method, const char *path,
+                          struct json_object *body, dkr_data_cb data, void *data_arg,
+                          dkr_done_cb cb, void *arg);
+
 /* Percent-escapes s (all but A-Za-z0-9-._~) for a query value or one path
  * component; free() the result. */
 char *dkr_escape(const char *s);
@@ -265,6 +278,33 @@ dkr_exec_t *dkr_exec_run(dkr_client_t *cli, const char *container,
 void dkr_exec_cancel(dkr_exec_t *ex);
 const char *dkr_exec_id(const dkr_exec_t *ex);           /* NULL before created */
 const char *dkr_exec_container(const dkr_exec_t *ex);
+
+/* ------------------------------------------------------------ containers */
+
+typedef struct dkr_run dkr_run_t;
+
+typedef struct dkr_run_ops {
+    /* The container started. */
+    void (*started)(dkr_run_t *r, void *arg);
+    /* A piece of its output; stream 1 = stdout, 2 = stderr. */
+    void (*output)(dkr_run_t *r, int stream, const char *buf, size_t len, void *arg);
+    /* Exactly once.  res->rc != DKR_OK when create, attach, start or wait
+     * failed (res->errstr says which; create's 404 is a missing image);
+     * otherwise exit_code is the container's exit status. */
+    void (*finished)(dkr_run_t *r, const dkr_result_t *res, int exit_code, void *arg);
+} dkr_run_ops_t;
+
+/* Creates a container named name (NULL: the engine picks) from body (the
+ * JSON of POST /containers/create, serialised at once; Tty must be false),
+ * attaches to its output, registers a wait, starts it and follows it to its
+ * end.  With HostConfig.AutoRemove the engine removes it after that. */
+dkr_run_t *dkr_run_container(dkr_client_t *cli, const char *name, struct json_object *body,
+                             const dkr_run_ops_t *ops, void *arg);
+/* Stops following (the container is not stopped): finished fires with
+ * DKR_ERR_CANCELLED before this returns. */
+void dkr_run_cancel(dkr_run_t *r);
+const char *dkr_run_id(const dkr_run_t *r);      /* NULL before created */
+const char *dkr_run_name(const dkr_run_t *r);
 
 /* Exec create body, exposed for tests. */
 struct json_object *dkr_exec_create_body(const dkr_exec_spec_t *spec);

@@ -207,6 +207,12 @@ static void sweep(dkr_client_t *cli)
         cli->dead_execs = ex->dead_next;
         dkr__exec_destroy(ex);
     }
+    while (NULL != cli->dead_runs) {
+        dkr_run_t *r = cli->dead_runs;
+
+        cli->dead_runs = r->dead_next;
+        dkr__run_destroy(r);
+    }
 }
 
 static void destroy(dkr_client_t *cli)
@@ -242,6 +248,12 @@ void dkr__defer_exec_free(dkr_client_t *cli, dkr_exec_t *ex)
 {
     ex->dead_next = cli->dead_execs;
     cli->dead_execs = ex;
+}
+
+void dkr__defer_run_free(dkr_client_t *cli, dkr_run_t *r)
+{
+    r->dead_next = cli->dead_runs;
+    cli->dead_runs = r;
 }
 
 /* Everything libcurl buffered during socket_action reaches its owner here:

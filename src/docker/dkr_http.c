@@ -310,7 +310,7 @@ static int setup_easy(dkr_request_t *req, const char *body)
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "ompi-docker-libdkr");
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cli->opts.connect_timeout_ms);
-    if (DKR_KIND_STREAM != req->kind) {
+    if (DKR_KIND_STREAM != req->kind && DKR_KIND_UNTIMED != req->kind) {
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cli->opts.timeout_ms);
     }
     if (DKR_EP_UNIX == ep->kind) {
@@ -555,8 +555,8 @@ dkr_request_t *dkr_ping(dkr_client_t *cli, dkr_done_cb cb, void *arg)
     return dkr__request_new(cli, "GET", "/_ping", 0, NULL, DKR_KIND_PING, cb, arg);
 }
 
-dkr_request_t *dkr_call(dkr_client_t *cli, const char *method, const char *path,
-                        struct json_object *body, dkr_done_cb cb, void *arg)
+static dkr_request_t *call_kind(dkr_client_t *cli, const char *method, const char *path,
+                                struct json_object *body, int kind, dkr_done_cb cb, void *arg)
 {
     const char *s = NULL;
 
@@ -565,5 +565,39 @@ dkr_request_t *dkr_call(dkr_client_t *cli, const char *method, const char *path,
                                                     JSON_C_TO_STRING_NOSLASHESCAPE))) {
         return NULL;
     }
-    return dkr__request_new(cli, method, path, 1, s, DKR_KIND_CALL, cb, arg);
+    return dkr__request_new(cli, method, path, 1, s, kind, cb, arg);
+}
+
+dkr_request_t *dkr_call(dkr_client_t *cli, const char *method, const char *path,
+                        struct json_object *body, dkr_done_cb cb, void *arg)
+{
+    return call_kind(cli, method, path, body, DKR_KIND_CALL, cb, arg);
+}
+
+dkr_request_t *dkr_call_untimed(dkr_client_t *cli, const char *method, const char *path,
+                                struct json_object *body, dkr_done_cb cb, void *arg)
+{
+    return call_kind(cli, method, path, body, DKR_KIND_UNTIMED, cb, arg);
+}
+
+static void stream_data(dkr_request_t *req, const char *buf, size_t len, void *arg)
+{
+    (void)arg;
+    req->user_data(req->user_data_arg, buf, len);
+}
+
+static const dkr_req_ops_t stream_ops = { .head = NULL, .data = stream_data };
+
+dkr_request_t *dkr_stream(dkr_client_t *cli, const char *method, const char *path,
+                          struct json_object *body, dkr_data_cb data, void *data_arg,
+                          dkr_done_cb cb, void *arg)
+{
+    dkr_request_t *req = call_kind(cli, method, path, body, DKR_KIND_STREAM, cb, arg);
+
+    if (NULL != req && NULL != data) {
+        req->user_data = data;
+        req->user_data_arg = data_arg;
+        dkr__request_set_ops(req, &stream_ops, NULL);
+    }
+    return req;
 }

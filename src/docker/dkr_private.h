@@ -42,7 +42,9 @@ char *dkr__strdup(const char *s);        /* NULL stays NULL */
 /* --------------------------------------------------------------- request */
 
 enum { DKR_REQ_ACTIVE = 1, DKR_REQ_DEFERRED, DKR_REQ_DONE };
-enum { DKR_KIND_CALL = 1, DKR_KIND_PING, DKR_KIND_STREAM };
+/* CALL: timed, body kept.  UNTIMED: the same without the time limit (wait).
+ * STREAM: 2xx body handed over as it arrives, no time limit. */
+enum { DKR_KIND_CALL = 1, DKR_KIND_PING, DKR_KIND_STREAM, DKR_KIND_UNTIMED };
 
 /* Hooks an internal owner (the exec code) sets on its request.  Both run
  * from the dispatch, never inside libcurl, so they may cancel or start
@@ -74,6 +76,8 @@ struct dkr_request {
     void *arg;
     const dkr_req_ops_t *ops;
     void *ops_arg;
+    dkr_data_cb user_data;        /* dkr_stream's caller */
+    void *user_data_arg;
 
     /* response */
     long status;
@@ -111,6 +115,7 @@ struct dkr_client {
     dkr_request_t *dead;          /* callback done, freed at depth 0 */
     dkr_request_t *evhead, *evtail;
     dkr_exec_t *dead_execs;
+    dkr_run_t *dead_runs;
 
     int depth;
     int dying;                    /* dkr_client_free was called */
@@ -134,6 +139,29 @@ struct dkr_exec {
     dkr_demux_t demux;
     char errstr[DKR_ERRSTR_MAX + 192];
 };
+
+/* ------------------------------------------------------------------- run */
+
+struct dkr_run {
+    dkr_run_t *dead_next;         /* cli->dead_runs */
+    dkr_client_t *cli;
+    char *name;
+    char *id;
+    char *body;                   /* the create body, sent once */
+    dkr_run_ops_t ops;
+    void *arg;
+    int done;
+    int started;
+    dkr_request_t *create, *attach, *wait, *start;
+    int attach_ended;             /* the output stream is over */
+    int exited;                   /* wait answered */
+    int exit_code;
+    dkr_demux_t demux;
+    char errstr[DKR_ERRSTR_MAX + 192];
+};
+
+void dkr__defer_run_free(dkr_client_t *cli, dkr_run_t *r);
+void dkr__run_destroy(dkr_run_t *r);
 
 void dkr__enter(dkr_client_t *cli);
 /* Returns 1 when it destroyed the client: touch nothing of it then. */

@@ -13,6 +13,7 @@ src_docker_libdkr_la_SOURCES = \
 	src/docker/dkr_json.c \
 	src/docker/dkr_demux.c \
 	src/docker/dkr_exec.c \
+	src/docker/dkr_run.c \
 	src/docker/dkr_libevent.c
 src_docker_libdkr_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 src_docker_libdkr_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(LIBEVENT_LIBS)

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* asprintf */
 #include "dkr_launch.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,13 @@ typedef struct target {
     dkr_fail_t fail;
     int rc;
     char *errstr;
-    /* the daemon */
+    /* the daemon: an exec in the container, or the container itself */
     char **cmd, **env;
     char *user, *workdir;
     dkr_exec_t *ex;
+    int create;                 /* a job container, made at start */
+    struct json_object *body;   /* its create body */
+    dkr_run_t *run;
     int launching;      /* created/starting, counts against max_concurrent */
     int running;        /* exec alive (started or starting) */
     dkr_tail_t tail;
@@ -59,20 +63,6 @@ struct dkr_launch {
     char *gerr;
     dkr_client_t *gcli;
 };
-
-static char **strv_dup(const char *const *v)
-{
-    size_t n = dkr_strv_len(v);
-    char **out = calloc(n + 1, sizeof(*out));
-
-    for (size_t i = 0; NULL != out && i < n; i++) {
-        if (NULL == (out[i] = strdup(v[i]))) {
-            dkr_strv_free(out);
-            return NULL;
-        }
-    }
-    return out;
-}
 
 static char *strdup_or_null(const char *s)
 {
@@ -106,6 +96,7 @@ dkr_launch_t *dkr_launch_new(const dkr_launch_opts_t *opts, const dkr_launch_ops
 
 static void target_free(target_t *t)
 {
+    json_object_put(t->body);
     free(t->name);
     dkr_container_free(t->c);
     free(t->errstr);
@@ -170,6 +161,16 @@ size_t dkr_launch_add(dkr_launch_t *l, dkr_client_t *cli, const char *container)
     dkr_tail_init(&t->tail, l->opts.output_tail);
     l->t[l->n] = t;
     return l->n++;
+}
+
+size_t dkr_launch_add_new(dkr_launch_t *l, dkr_client_t *cli, const char *name)
+{
+    size_t i = dkr_launch_add(l, cli, name);
+
+    if ((size_t)-1 != i) {
+        l->t[i]->create = 1;
+    }
+    return i;
 }
 
 size_t dkr_launch_count(const dkr_launch_t *l)
@@ -309,7 +310,7 @@ static void ping_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 int dkr_launch_resolve(dkr_launch_t *l, const char *const *host_addrs)
 {
     dkr_strv_free(l->host_addrs);
-    l->host_addrs = strv_dup(host_addrs);
+    l->host_addrs = dkr_strv_dup(host_addrs);
     free(l->eps);
     l->n_eps = 0;
     if (NULL == (l->eps = calloc(l->n + 1, sizeof(*l->eps)))) {
@@ -384,12 +385,11 @@ dkr_fail_t dkr_launch_global_failure(const dkr_launch_t *l, int *rc, const char 
 
 static void pump(dkr_launch_t *l);
 
-static void exec_started(dkr_exec_t *ex, void *arg)
+/* The runner (exec or container) of a daemon reports through these. */
+static void daemon_started(target_t *t)
 {
-    target_t *t = arg;
     dkr_launch_t *l = t->l;
 
-    (void)ex;
     if (l->quiet) {
         return;
     }
@@ -401,12 +401,10 @@ static void exec_started(dkr_exec_t *ex, void *arg)
     pump(l);
 }
 
-static void exec_output(dkr_exec_t *ex, int stream, const char *buf, size_t len, void *arg)
+static void daemon_output(target_t *t, int stream, const char *buf, size_t len)
 {
-    target_t *t = arg;
     dkr_launch_t *l = t->l;
 
-    (void)ex;
     if (l->quiet) {
         return;
     }
@@ -416,13 +414,12 @@ static void exec_output(dkr_exec_t *ex, int stream, const char *buf, size_t len,
     }
 }
 
-static void exec_finished(dkr_exec_t *ex, const dkr_result_t *res, int exit_code, void *arg)
+static void daemon_finished(target_t *t, const dkr_result_t *res, int exit_code)
 {
-    target_t *t = arg;
     dkr_launch_t *l = t->l;
 
-    (void)ex;
     t->ex = NULL;
+    t->run = NULL;
     t->running = 0;
     if (t->launching) {
         t->launching = 0;
@@ -435,10 +432,52 @@ static void exec_finished(dkr_exec_t *ex, const dkr_result_t *res, int exit_code
     pump(l);
 }
 
+static void exec_started(dkr_exec_t *ex, void *arg)
+{
+    (void)ex;
+    daemon_started(arg);
+}
+
+static void exec_output(dkr_exec_t *ex, int stream, const char *buf, size_t len, void *arg)
+{
+    (void)ex;
+    daemon_output(arg, stream, buf, len);
+}
+
+static void exec_finished(dkr_exec_t *ex, const dkr_result_t *res, int exit_code, void *arg)
+{
+    (void)ex;
+    daemon_finished(arg, res, exit_code);
+}
+
 static const dkr_exec_ops_t exec_ops = {
     .started = exec_started,
     .output = exec_output,
     .finished = exec_finished,
+};
+
+static void run_started(dkr_run_t *r, void *arg)
+{
+    (void)r;
+    daemon_started(arg);
+}
+
+static void run_output(dkr_run_t *r, int stream, const char *buf, size_t len, void *arg)
+{
+    (void)r;
+    daemon_output(arg, stream, buf, len);
+}
+
+static void run_finished(dkr_run_t *r, const dkr_result_t *res, int exit_code, void *arg)
+{
+    (void)r;
+    daemon_finished(arg, res, exit_code);
+}
+
+static const dkr_run_ops_t run_ops = {
+    .started = run_started,
+    .output = run_output,
+    .finished = run_finished,
 };
 
 /* Starts queued daemons while fewer than max_concurrent are being created. */
@@ -462,9 +501,19 @@ static void pump(dkr_launch_t *l)
         t->launching = 1;
         t->running = 1;
         l->launching++;
-        ex = dkr_exec_run(t->cli, t->c->id, &spec, &exec_ops, t);
+        if (t->create) {
+            dkr_run_t *run = dkr_run_container(t->cli, t->name, t->body, &run_ops, t);
+            t->run = t->running ? run : NULL;
+            ex = NULL;
+        } else {
+            ex = dkr_exec_run(t->cli, t->c->id, &spec, &exec_ops, t);
+        }
         /* finished may already have run, synchronously, on an early error */
         t->ex = t->running ? ex : NULL;
+        if (t->running && NULL == t->ex && NULL == t->run) {
+            dkr_result_t res = { .rc = DKR_ERR_OOM, .errstr = "out of memory" };
+            daemon_finished(t, &res, -1);
+        }
     }
     l->pumping = 0;
 }
@@ -483,12 +532,32 @@ int dkr_launch_start(dkr_launch_t *l, size_t i, const dkr_exec_spec_t *spec)
     if (t->running || NULL != t->cmd || l->q_tail >= l->n) {
         return DKR_ERR_ARG;   /* one daemon per target */
     }
-    if (NULL == (t->cmd = strv_dup(spec->cmd))
-        || (NULL != spec->env && NULL == (t->env = strv_dup(spec->env)))
+    if (NULL == (t->cmd = dkr_strv_dup(spec->cmd))
+        || (NULL != spec->env && NULL == (t->env = dkr_strv_dup(spec->env)))
         || (NULL != spec->user && NULL == (t->user = strdup(spec->user)))
         || (NULL != spec->workdir && NULL == (t->workdir = strdup(spec->workdir)))) {
         return DKR_ERR_OOM;
     }
+    l->queue[l->q_tail++] = i;
+    pump(l);
+    return DKR_OK;
+}
+
+int dkr_launch_start_container(dkr_launch_t *l, size_t i, struct json_object *body)
+{
+    target_t *t;
+
+    if (i >= l->n || NULL == body || !l->t[i]->create) {
+        return DKR_ERR_ARG;
+    }
+    t = l->t[i];
+    if (NULL == l->queue && NULL == (l->queue = calloc(l->n, sizeof(*l->queue)))) {
+        return DKR_ERR_OOM;
+    }
+    if (t->running || NULL != t->body || l->q_tail >= l->n) {
+        return DKR_ERR_ARG;   /* one daemon per target */
+    }
+    t->body = json_object_get(body);
     l->queue[l->q_tail++] = i;
     pump(l);
     return DKR_OK;
@@ -522,6 +591,9 @@ void dkr_launch_abandon(dkr_launch_t *l)
     for (size_t i = 0; i < l->n; i++) {
         if (NULL != l->t[i]->ex) {
             dkr_exec_cancel(l->t[i]->ex);
+        }
+        if (NULL != l->t[i]->run) {
+            dkr_run_cancel(l->t[i]->run);
         }
         l->t[i]->running = 0;
     }

@@ -11,6 +11,9 @@
  *   start:   create + start one attached exec per daemon, at most
  *            max_concurrent being created/started at once; each exec's stream
  *            stays open for the daemon's life and reports its exit.
+ *
+ * Job containers (dkr_launch_add_new) skip resolution: each is created from
+ * a body whose command is the daemon, attached, started and waited for.
  */
 #ifndef DKR_LAUNCH_H
 #define DKR_LAUNCH_H
@@ -64,6 +67,9 @@ void dkr_launch_free(dkr_launch_t *l);
 /* Adds a target: a container (name or id) reached through cli (borrowed; it
  * must outlive l).  Returns its index. */
 size_t dkr_launch_add(dkr_launch_t *l, dkr_client_t *cli, const char *container);
+/* Adds a target whose daemon is a container created for the job, named
+ * name: no resolve phase; start it with dkr_launch_start_container. */
+size_t dkr_launch_add_new(dkr_launch_t *l, dkr_client_t *cli, const char *name);
 size_t dkr_launch_count(const dkr_launch_t *l);
 
 /* Phase 1.  host_addrs: the launching host's "ip/prefix" list (see
@@ -85,6 +91,11 @@ dkr_fail_t dkr_launch_global_failure(const dkr_launch_t *l, int *rc, const char 
 /* Phase 2: queue daemon i's exec; spec and everything it points to is
  * copied. */
 int dkr_launch_start(dkr_launch_t *l, size_t i, const dkr_exec_spec_t *spec);
+
+/* Queue the creation of job container i from body (the JSON of
+ * POST /containers/create, whose Cmd is the daemon); it runs to its end like
+ * an exec daemon, reported through the same callbacks.  body is retained. */
+int dkr_launch_start_container(dkr_launch_t *l, size_t i, struct json_object *body);
 
 /* Drops the daemons queued and not yet being created (the job is ending). */
 void dkr_launch_cancel_queued(dkr_launch_t *l);

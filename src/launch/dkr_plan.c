@@ -1,6 +1,7 @@
 /*
  * dkr_plan.c - pure launch decisions (network, URI, environment, output).
  */
+#define _GNU_SOURCE /* strndup */
 #include "dkr_plan.h"
 
 #include <arpa/inet.h>
@@ -22,6 +23,50 @@ void dkr_strv_free(char **v)
         free(*p);
     }
     free(v);
+}
+
+char **dkr_strv_split(const char *list)
+{
+    size_t cap = 1, n = 0;
+    char **v;
+    const char *p = NULL == list ? "" : list;
+
+    for (const char *q = p; '\0' != *q; q++) {
+        cap += ',' == *q;
+    }
+    if (NULL == (v = calloc(cap + 1, sizeof(*v)))) {
+        return NULL;
+    }
+    while ('\0' != *p) {
+        const char *e = strchr(p, ','), *a = p, *b = NULL == e ? p + strlen(p) : e;
+
+        while (a < b && (' ' == *a || '\t' == *a)) {
+            a++;
+        }
+        while (b > a && (' ' == b[-1] || '\t' == b[-1])) {
+            b--;
+        }
+        if (b > a && NULL == (v[n++] = strndup(a, (size_t)(b - a)))) {
+            dkr_strv_free(v);
+            return NULL;
+        }
+        p = NULL == e ? p + strlen(p) : e + 1;
+    }
+    return v;
+}
+
+char **dkr_strv_dup(const char *const *v)
+{
+    size_t n = dkr_strv_len(v);
+    char **out = calloc(n + 1, sizeof(*out));
+
+    for (size_t i = 0; NULL != out && i < n; i++) {
+        if (NULL == (out[i] = strdup(v[i]))) {
+            dkr_strv_free(out);
+            return NULL;
+        }
+    }
+    return out;
 }
 
 size_t dkr_strv_len(const char *const *v)

@@ -102,6 +102,13 @@ void dkr_tail_free(dkr_tail_t *t);
 
 /* Free a NULL-terminated array of strings. */
 void dkr_strv_free(char **v);
+/* The items of a comma-separated list, blanks around them trimmed, empty
+ * ones dropped; NULL-terminated (empty for NULL or ""), NULL when out of
+ * memory.  Free with dkr_strv_free. */
+char **dkr_strv_split(const char *list);
+/* A copy of a NULL-terminated array of strings (NULL copies as empty);
+ * NULL when out of memory.  Free with dkr_strv_free. */
+char **dkr_strv_dup(const char *const *v);
 /* Number of entries of a NULL-terminated array. */
 size_t dkr_strv_len(const char *const *v);
 

@@ -12,6 +12,14 @@
  *                     MPI_Finalize (rank failure tests)
  *   --print-args      every rank prints its argv, one "arg[i]=<...>" line each
  *   --write FILE      rank 0 creates FILE (ownership tests)
+ *   --fill-shm MB     rank 0 allocates a file of MB megabytes under /dev/shm
+ *                     (posix_fallocate), prints "shm ok: MB MB" and removes
+ *                     it; on failure it prints the errno text and the program
+ *                     exits 4 (shared-memory size tests)
+ *   --read FILE       rank 0 prints "read: LINE", LINE the first line of FILE
+ *                     (mount tests); exit 1 if it cannot
+ *   --print-env NAME  rank 0 prints "env: NAME=value" (or "env: NAME unset");
+ *                     may be given several times
  *
  * Each rank writes its lines with one write(2), so that lines of different
  * ranks do not interleave.
@@ -31,6 +39,10 @@ struct opts {
     int fail_rank;
     int print_args;
     const char *write_file;
+    int fill_shm_mb;
+    const char *read_file;
+    const char *env_names[16];
+    int n_env;
 };
 
 struct buf {
@@ -106,6 +118,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
     o->fail_rank = -1;
     o->print_args = 0;
     o->write_file = NULL;
+    o->fill_shm_mb = -1;
+    o->read_file = NULL;
+    o->n_env = 0;
     for (int i = 1; i < argc; i++) {
         if (0 == strcmp(argv[i], "--sleep") && i + 1 < argc) {
             o->sleep_s = parse_int(argv[++i], "--sleep");
@@ -115,8 +130,60 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             o->print_args = 1;
         } else if (0 == strcmp(argv[i], "--write") && i + 1 < argc) {
             o->write_file = argv[++i];
+        } else if (0 == strcmp(argv[i], "--fill-shm") && i + 1 < argc) {
+            o->fill_shm_mb = parse_int(argv[++i], "--fill-shm");
+        } else if (0 == strcmp(argv[i], "--read") && i + 1 < argc) {
+            o->read_file = argv[++i];
+        } else if (0 == strcmp(argv[i], "--print-env") && i + 1 < argc) {
+            if (o->n_env < (int) (sizeof(o->env_names) / sizeof(o->env_names[0]))) {
+                o->env_names[o->n_env++] = argv[i + 1];
+            }
+            i++;
         }
     }
+}
+
+/* --fill-shm: a file of mb megabytes under /dev/shm, really allocated (a
+ * tmpfs smaller than that refuses with ENOSPC). 0 if it worked, else 4. */
+static int fill_shm(struct buf *out, int mb)
+{
+    char path[64];
+    int fd, err;
+
+    snprintf(path, sizeof(path), "/dev/shm/ring-fill.%ld", (long) getpid());
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        buf_printf(out, "shm FAILED: open %s: %s\n", path, strerror(errno));
+        return 4;
+    }
+    err = posix_fallocate(fd, 0, (off_t) mb * 1024 * 1024);
+    close(fd);
+    unlink(path);
+    if (0 != err) {
+        buf_printf(out, "shm FAILED: posix_fallocate of %d MB in /dev/shm: %s\n", mb, strerror(err));
+        return 4;
+    }
+    buf_printf(out, "shm ok: %d MB\n", mb);
+    return 0;
+}
+
+/* --read: the first line of the file, without its newline. 0 or 1. */
+static int read_first_line(struct buf *out, const char *file)
+{
+    char line[1024];
+    FILE *f = fopen(file, "r");
+
+    if (NULL == f) {
+        buf_printf(out, "read FAILED: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    if (NULL == fgets(line, sizeof(line), f)) {
+        line[0] = '\0';
+    }
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    buf_printf(out, "read: %s\n", line);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -174,6 +241,23 @@ int main(int argc, char **argv)
             buf_printf(&out, "ring FAILED: sum=%ld (want %ld) token=%d (want %ld)\n", sum,
                        want_sum, token, want_token);
             rc = 1;
+        }
+        for (int i = 0; i < o.n_env; i++) {
+            const char *v = getenv(o.env_names[i]);
+            if (NULL == v) {
+                buf_printf(&out, "env: %s unset\n", o.env_names[i]);
+            } else {
+                buf_printf(&out, "env: %s=%s\n", o.env_names[i], v);
+            }
+        }
+        if (NULL != o.read_file && 0 != read_first_line(&out, o.read_file)) {
+            rc = 1;
+        }
+        if (o.fill_shm_mb >= 0) {
+            int frc = fill_shm(&out, o.fill_shm_mb);
+            if (0 != frc) {
+                rc = frc;
+            }
         }
         buf_flush(&out);
 

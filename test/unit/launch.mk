@@ -17,3 +17,13 @@ test_unit_test_launch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(L
 test_unit_test_launch_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
 	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += test/unit/test_jobc
+TESTS += test/unit/test_jobc
+test_unit_test_jobc_SOURCES = test/unit/test_jobc.c test/unit/fake_dockerd.c test/unit/fake_dockerd.h
+test_unit_test_jobc_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch
+test_unit_test_jobc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+test_unit_test_jobc_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
+	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
+endif

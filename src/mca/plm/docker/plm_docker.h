@@ -23,6 +23,16 @@ typedef struct plm_docker_params {
     int priority;
     bool tree_spawn;
     char *network;         /* "" = chosen from what the containers share */
+    /* job-owned containers */
+    char *image;           /* "" = exec into running containers */
+    char *pull;            /* missing | always | never */
+    char *mounts;          /* "src:dst[:ro],..." */
+    char *shm_size;        /* e.g. "1g" */
+    char *devices;         /* "auto", "none" or paths */
+    char *gpus;            /* "", "all", a count or ids */
+    char *env;             /* "K=V,..." */
+    char *labels;          /* "k=v,..." on everything created */
+    bool keep;
 } plm_docker_params_t;
 
 extern plm_docker_params_t plm_docker_params;
@@ -59,9 +69,12 @@ typedef struct plm_docker_rt {
     const char *const *env_drop;       /* ... except these */
     const char *oob_env_prefix;        /* e.g. "OMPI_MCA_" for oob_tcp_if_include */
     const char *btl_env_prefix;        /* the MPI library's, for btl_tcp_if_include */
-    /* The daemon's argv for this launch, the index of its vpid placeholder
-     * in *vpid_index; NULL on error (already reported). */
+    /* The daemon's argv for this launch (the daemon command and the
+     * runtime's basic arguments), the index of its vpid placeholder in
+     * *vpid_index; NULL on error (already reported). */
     char **(*daemon_argv)(int *vpid_index);
+    /* mpirun's own "flag name value" MCA triples, NULL-terminated. */
+    char **(*cmd_line)(void);
     /* Did the user set this MCA variable for mpirun? */
     bool (*var_set)(const char *framework, const char *component, const char *name);
     char *(*daemon_vpid)(void *daemon);          /* malloc'ed */

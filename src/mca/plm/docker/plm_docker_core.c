@@ -10,12 +10,21 @@
 #define _GNU_SOURCE /* asprintf */
 #include "plm_docker.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "dkr_jobc.h"
 #include "dkr_launch.h"
 #include "dkr_plan.h"
 
@@ -29,6 +38,8 @@ typedef struct launch {
     void **daemons;          /* by target index, retained */
     size_t n;
     char **vpids;            /* by target index: the daemon's vpid, as text */
+    char **nodes;            /* by target index: the node's name (job containers) */
+    dkr_jobc_t *jobc;        /* job containers: image and network */
     char **argv;             /* daemon argv; argv[vpid_index] per daemon */
     int vpid_index;
     char **env;
@@ -43,7 +54,13 @@ static struct {
     dkr_client_t *cli;
     launch_t *launches;
     bool tree_warned;
-} core;
+    /* job-owned containers */
+    char *job;               /* this mpirun's tag: names and the job label */
+    int reaper_fd;           /* write end of the reaper's pipe, -1 none */
+    dkr_jobc_spec_t spec;
+    char **binds, **devices, **labels, **env_extra;
+    char *user, *workdir, *owner;
+} core = { .reaper_fd = -1 };
 
 #define RT core.rt
 #define SHOW(topic, ...) dkr_mca_show_help(&RT->mca, PLM_DOCKER_HELP_FILE, topic, __VA_ARGS__)
@@ -229,6 +246,35 @@ static void drop_params(char **argv, const char *name, bool exact)
     argv[w] = NULL;
 }
 
+static bool argv_append(char ***argv, const char *s)
+{
+    size_t n = dkr_strv_len((const char *const *)*argv);
+    char **v = realloc(*argv, (n + 2) * sizeof(*v));
+
+    if (NULL == v) {
+        return false;
+    }
+    *argv = v;
+    v[n + 1] = NULL;
+    return NULL != (v[n] = strdup(s));
+}
+
+/* The multi-word MCA values of mpirun's command line, which the runtime
+ * leaves out for remote shells: an exec has no shell to mangle them. */
+static bool add_multiword_params(char ***argv)
+{
+    char **cl = RT->cmd_line();
+
+    for (int i = 0; NULL != cl && NULL != cl[i] && NULL != cl[i + 1] && NULL != cl[i + 2]; i += 3) {
+        if (NULL != strchr(cl[i + 2], ' ') && !in_argv(*argv, cl[i + 1])
+            && (!argv_append(argv, cl[i]) || !argv_append(argv, cl[i + 1])
+                || !argv_append(argv, cl[i + 2]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The daemon argv: the runtime's (orted/prted and its basic arguments)
  * without anything that would make the daemon load a launcher the image
  * lacks, and with mpirun's contact address narrowed to the chosen network;
@@ -239,7 +285,7 @@ static bool build_daemon_cmd(launch_t *ln, const dkr_net_choice_t *net)
     int nextra = 0;
     char **env;
 
-    if (NULL == (ln->argv = RT->daemon_argv(&ln->vpid_index))) {
+    if (NULL == (ln->argv = RT->daemon_argv(&ln->vpid_index)) || !add_multiword_params(&ln->argv)) {
         return false;
     }
     drop_params(ln->argv, "plm", true);
@@ -308,21 +354,37 @@ static void log_argv(char **argv)
 
 /* ------------------------------------------------------ launch callbacks */
 
-static void on_resolved(dkr_launch_t *l, int ok, void *arg)
+/* Daemon i in the job container of its node: orted as the container's
+ * command, the environment, and what the job asked for. */
+static int start_container(launch_t *ln, size_t i, const dkr_net_choice_t *net)
 {
-    launch_t *ln = arg;
-    const dkr_net_choice_t *net = dkr_launch_network(l);
+    char **env = dkr_plan_env(ln->env, RT->env_forward, NULL, (const char *const *)core.env_extra);
+    json_object *body;
+    char err[512] = "";
+    int rc;
+
+    body = NULL == env ? NULL
+           : dkr_jobc_create_body(&core.spec, ln->nodes[i], net->network, (const char *const *)ln->argv,
+                                  (const char *const *)env, err, sizeof(err));
+    dkr_strv_free(env);
+    if (NULL == body) {
+        if ('\0' != err[0]) {
+            SHOW("bad-param", "plm_docker_mounts", err);
+        }
+        return DKR_ERR_ARG;
+    }
+    rc = dkr_launch_start_container(ln->l, i, body);
+    json_object_put(body);
+    return rc;
+}
+
+/* The command and environment are known: start every daemon, then watch
+ * that start-up makes progress. */
+static void start_daemons(launch_t *ln, const dkr_net_choice_t *net)
+{
     char *tmpl;
 
-    if (RT->terminating()) {
-        return;
-    }
-    if (!ok) {
-        show_resolve_failures(ln);
-        fail_before_start(ln);
-        return;
-    }
-    VERBOSE(2, "plm:docker: %d containers found; network %s (%s), launching host %s", (int)ln->n,
+    VERBOSE(2, "plm:docker: %d daemons; network %s (%s), launching host %s", (int)ln->n,
             '\0' == net->network[0] ? "(none)" : net->network, net->cidr,
             '\0' == net->host_ip[0] ? "not on it" : net->host_ip);
     if (!build_daemon_cmd(ln, net)) {
@@ -336,11 +398,15 @@ static void on_resolved(dkr_launch_t *l, int ok, void *arg)
         dkr_exec_spec_t spec = { 0 };
         int rc;
 
-        ln->argv[ln->vpid_index] = ln->vpids[i];    /* dkr_launch_start copies */
-        spec.cmd = (const char *const *)ln->argv;
-        spec.env = (const char *const *)ln->env;
-        spec.user = NULL == user || '\0' == user[0] ? NULL : user;
-        rc = dkr_launch_start(l, i, &spec);
+        ln->argv[ln->vpid_index] = ln->vpids[i];    /* both starts copy */
+        if (NULL != ln->jobc) {
+            rc = start_container(ln, i, net);
+        } else {
+            spec.cmd = (const char *const *)ln->argv;
+            spec.env = (const char *const *)ln->env;
+            spec.user = NULL == user || '\0' == user[0] ? NULL : user;
+            rc = dkr_launch_start(ln->l, i, &spec);
+        }
         ln->argv[ln->vpid_index] = tmpl;
         if (DKR_OK != rc) {
             fail_daemon(ln, ln->daemons[i], 0);
@@ -351,6 +417,52 @@ static void on_resolved(dkr_launch_t *l, int ok, void *arg)
     if (NULL != ln->timer) {
         arm_timer(ln);
     }
+}
+
+static void on_resolved(dkr_launch_t *l, int ok, void *arg)
+{
+    launch_t *ln = arg;
+
+    if (RT->terminating()) {
+        return;
+    }
+    if (!ok) {
+        show_resolve_failures(ln);
+        fail_before_start(ln);
+        return;
+    }
+    start_daemons(ln, dkr_launch_network(l));
+}
+
+/* Job containers: the image and the network are ready (or not). */
+static void on_jobc_ready(dkr_jobc_t *j, int ok, void *arg)
+{
+    launch_t *ln = arg;
+    const char *err = NULL;
+    int rc = 0;
+
+    if (RT->terminating()) {
+        return;
+    }
+    if (ok) {
+        start_daemons(ln, dkr_jobc_network(j));
+        return;
+    }
+    switch (dkr_jobc_failure(j, &rc, &err)) {
+    case DKR_JOBC_ENDPOINT:
+        dkr_mca_show_endpoint_failure(&RT->mca, rc, err, endpoint_url());
+        break;
+    case DKR_JOBC_IMAGE_MISSING:
+        SHOW("image-missing", plm_docker_params.image, endpoint_url(), plm_docker_params.pull, err);
+        break;
+    case DKR_JOBC_PULL_FAILED:
+        SHOW("pull-failed", plm_docker_params.image, endpoint_url(), err);
+        break;
+    default:
+        SHOW("network-failed", endpoint_url(), err);
+        break;
+    }
+    fail_before_start(ln);
 }
 
 static void on_started(dkr_launch_t *l, size_t i, void *arg)
@@ -420,6 +532,203 @@ void plm_docker_core_init(const plm_docker_rt_t *rt)
     raise_fd_limit();
 }
 
+/* ------------------------------------------------------- job containers */
+
+static bool image_mode(void)
+{
+    return NULL != plm_docker_params.image && '\0' != plm_docker_params.image[0];
+}
+
+/* This mpirun's tag, unique on the endpoint: "<host>-<pid>-<random>". */
+static char *make_job_tag(void)
+{
+    char host[64] = "host", *dot, *tag = NULL;
+    struct timespec ts;
+
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    if (NULL != (dot = strchr(host, '.'))) {
+        *dot = '\0';
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (0 > asprintf(&tag, "%s-%d-%04lx", host, (int)getpid(),
+                     (unsigned long)((ts.tv_nsec ^ (long)getpid() * 2654435761L) & 0xffff))) {
+        return NULL;
+    }
+    return tag;
+}
+
+/* The entries of /dev/infiniband on this host (meaningful when the engine is local). */
+static char **auto_devices(void)
+{
+    DIR *d = opendir("/dev/infiniband");
+    struct dirent *e;
+    char **v = calloc(1, sizeof(*v));
+    size_t n = 0;
+
+    while (NULL != d && NULL != v && NULL != (e = readdir(d))) {
+        char **nv;
+        if ('.' == e->d_name[0] || NULL == (nv = realloc(v, (n + 2) * sizeof(*v)))) {
+            continue;
+        }
+        v = nv;
+        if (0 > asprintf(&v[n], "/dev/infiniband/%s", e->d_name)) {
+            break;
+        }
+        v[++n] = NULL;
+    }
+    if (NULL != d) {
+        closedir(d);
+    }
+    return v;
+}
+
+/* What every container of this mpirun's jobs shares, from the parameters. */
+static bool job_spec_init(void)
+{
+    const plm_docker_params_t *p = &plm_docker_params;
+    struct passwd *pw = getpwuid(getuid());
+    char cwd[4096], buf[64];
+    int64_t shm = 0;
+
+    if (NULL != core.job) {
+        return true;
+    }
+    if (NULL == (core.job = make_job_tag())) {
+        return false;
+    }
+    snprintf(buf, sizeof(buf), "%u", (unsigned)getuid());
+    core.owner = strdup(buf);
+    /* the invoking user by default: files written to mounts stay theirs */
+    if ('\0' != p->user[0]) {
+        core.user = strdup(p->user);
+    } else {
+        snprintf(buf, sizeof(buf), "%u:%u", (unsigned)getuid(), (unsigned)getgid());
+        core.user = strdup(buf);
+    }
+    /* the working directory, mounted at the same path ("/" cannot be) */
+    core.workdir = NULL != getcwd(cwd, sizeof(cwd)) && 0 != strcmp(cwd, "/") ? strdup(cwd) : NULL;
+    core.binds = dkr_strv_split(p->mounts);
+    core.devices = 0 == strcmp(p->devices, "auto") ? auto_devices()
+                   : 0 == strcmp(p->devices, "none") ? dkr_strv_split("")
+                   : dkr_strv_split(p->devices);
+    core.labels = dkr_strv_split(p->labels);
+    /* HOME and USER first, so that plm_docker_env may override them */
+    {
+        char **extra = dkr_strv_split(p->env);
+        size_t n = dkr_strv_len((const char *const *)extra);
+
+        if (NULL != extra && NULL != (core.env_extra = calloc(n + 3, sizeof(char *)))) {
+            if (0 > asprintf(&core.env_extra[0], "HOME=/tmp")
+                || 0 > asprintf(&core.env_extra[1], "USER=%s", NULL != pw ? pw->pw_name : core.owner)) {
+                dkr_strv_free(extra);
+                return false;
+            }
+            memcpy(core.env_extra + 2, extra, n * sizeof(char *));
+        }
+        free(extra);
+    }
+    if ('\0' != p->shm_size[0]) {
+        dkr_size_parse(p->shm_size, &shm);
+    }
+    dkr_pull_parse(p->pull, &core.spec.pull);
+    core.spec.image = p->image;
+    core.spec.network = p->network;
+    core.spec.job = core.job;
+    core.spec.owner = core.owner;
+    core.spec.labels = (const char *const *)core.labels;
+    core.spec.user = core.user;
+    core.spec.workdir = core.workdir;
+    core.spec.binds = (const char *const *)core.binds;
+    core.spec.shm_size = shm;
+    core.spec.devices = (const char *const *)core.devices;
+    core.spec.gpus = p->gpus;
+    core.spec.keep = p->keep;
+    return NULL != core.owner && NULL != core.user && NULL != core.binds && NULL != core.devices
+           && NULL != core.labels && NULL != core.env_extra;
+}
+
+/*
+ * A process outside mpirun that removes the job's containers and network if
+ * mpirun dies without doing it (SIGKILL): it waits for the read end of a
+ * pipe whose write end only mpirun holds.  Started double-forked, in its own
+ * session (ctrl-C reaches mpirun only), so it is nobody's child here.
+ */
+static void start_reaper(void)
+{
+    const dkr_endpoint_t *ep = dkr_client_endpoint(core.cli);
+    char wait_ms[32], timeout_ms[32];
+    const char *argv[16];
+    int fds[2], i = 0;
+    pid_t pid;
+
+    if (0 != access(DKR_REAPER, X_OK)) {
+        VERBOSE(1, "plm:docker: no reaper at %s: after a SIGKILL of mpirun, the job's "
+                "network would stay", DKR_REAPER);
+        return;
+    }
+    snprintf(wait_ms, sizeof(wait_ms), "%d", 15000);
+    snprintf(timeout_ms, sizeof(timeout_ms), "%d", 1000 * plm_docker_params.timeout);
+    argv[i++] = DKR_REAPER;
+    argv[i++] = "--host";
+    argv[i++] = ep->url;
+    argv[i++] = "--job";
+    argv[i++] = core.job;
+    argv[i++] = "--wait-ms";
+    argv[i++] = wait_ms;
+    argv[i++] = "--timeout-ms";
+    argv[i++] = timeout_ms;
+    if (ep->tls) {
+        argv[i++] = ep->tls_verify ? "--tls-verify" : "--tls";
+        argv[i++] = "--cert-path";
+        argv[i++] = plm_docker_params.cert_path;
+    }
+    if (plm_docker_params.keep) {
+        argv[i++] = "--keep";
+    }
+    argv[i] = NULL;
+    if (0 != pipe(fds)) {
+        return;
+    }
+    if (0 == (pid = fork())) {
+        /* only async-signal-safe calls from here to execv */
+        if (0 == fork()) {
+            setsid();
+            dup2(fds[0], 3);
+            for (int fd = 4; fd < 1024; fd++) {
+                close(fd);
+            }
+            execv(DKR_REAPER, (char *const *)argv);
+        }
+        _exit(0);
+    }
+    close(fds[0]);
+    if (pid > 0) {
+        (void)waitpid(pid, NULL, 0);   /* the runtime may have reaped it: fine */
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+        core.reaper_fd = fds[1];
+    } else {
+        close(fds[1]);
+    }
+}
+
+/* Removes what this mpirun's jobs created, before mpirun returns. */
+static void remove_job_containers(void)
+{
+    char err[512];
+    int left = 0;
+
+    if (NULL == core.job || NULL == core.cli) {
+        return;
+    }
+    if (DKR_OK != dkr_jobc_cleanup(dkr_client_endpoint(core.cli), core.job, plm_docker_params.keep,
+                                   5000, 1000 * plm_docker_params.timeout, &left, err, sizeof(err))) {
+        SHOW("cleanup-failed", endpoint_url(), core.job, left, err);
+    }
+}
+
+/* --------------------------------------------------------------- entry */
+
 void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons)
 {
     launch_t *ln = calloc(1, sizeof(*ln));
@@ -427,9 +736,11 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
     char **addrs;
 
     if (NULL == ln || NULL == (ln->daemons = calloc(n + 1, sizeof(*ln->daemons)))
-        || NULL == (ln->vpids = calloc(n + 1, sizeof(*ln->vpids)))) {
+        || NULL == (ln->vpids = calloc(n + 1, sizeof(*ln->vpids)))
+        || NULL == (ln->nodes = calloc(n + 1, sizeof(*ln->nodes)))) {
         if (NULL != ln) {
             free(ln->daemons);
+            free(ln->vpids);
         }
         free(ln);
         RT->launch_failed(job);
@@ -450,13 +761,25 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
         fail_before_start(ln);
         return;
     }
+    if (image_mode() && NULL == core.job) {
+        if (!job_spec_init()) {
+            fail_before_start(ln);
+            return;
+        }
+        start_reaper();
+    }
 
     opts.max_concurrent = plm_docker_params.num_concurrent;
     opts.network = plm_docker_params.network;
     opts.forward_output = RT->forward_output();
     ln->l = dkr_launch_new(&opts, &launch_ops, ln);
     for (size_t i = 0; NULL != ln->l && i < n; i++) {
-        if ((size_t)-1 == dkr_launch_add(ln->l, core.cli, names[i])) {
+        char *cname = image_mode() ? dkr_jobc_container_name(core.job, names[i]) : NULL;
+        size_t k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, core.cli, cname))
+                                : dkr_launch_add(ln->l, core.cli, names[i]);
+
+        free(cname);
+        if ((size_t)-1 == k || NULL == (ln->nodes[ln->n] = strdup(names[i]))) {
             break;
         }
         ln->daemons[ln->n] = daemons[i];
@@ -464,11 +787,18 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
         if (NULL == (ln->vpids[ln->n++] = RT->daemon_vpid(daemons[i]))) {
             break;
         }
-        VERBOSE(1, "plm:docker: daemon %s goes to container %s", ln->vpids[ln->n - 1], names[i]);
+        VERBOSE(1, "plm:docker: daemon %s goes to container %s", ln->vpids[ln->n - 1],
+                dkr_launch_name(ln->l, k));
     }
     addrs = dkr_host_ipv4_addrs();
-    if (NULL == ln->l || ln->n != n || NULL == addrs
-        || DKR_OK != dkr_launch_resolve(ln->l, (const char *const *)addrs)) {
+    if (NULL == ln->l || ln->n != n || NULL == addrs) {
+        fail_before_start(ln);
+    } else if (image_mode()) {
+        if (NULL == (ln->jobc = dkr_jobc_prepare(core.cli, &core.spec, (const char *const *)addrs,
+                                                 on_jobc_ready, ln))) {
+            fail_before_start(ln);
+        }
+    } else if (DKR_OK != dkr_launch_resolve(ln->l, (const char *const *)addrs)) {
         fail_before_start(ln);
     }
     dkr_strv_free(addrs);
@@ -488,12 +818,14 @@ static void launch_free(launch_t *ln)
     if (NULL != ln->timer) {
         event_free(ln->timer);
     }
+    dkr_jobc_free(ln->jobc);
     dkr_launch_free(ln->l);
     for (size_t i = 0; i < ln->n; i++) {
         RT->release(ln->daemons[i]);
     }
     free(ln->daemons);
     dkr_strv_free(ln->vpids);
+    dkr_strv_free(ln->nodes);
     dkr_strv_free(ln->argv);
     dkr_strv_free(ln->env);
     RT->release(ln->job);
@@ -507,6 +839,22 @@ void plm_docker_core_finalize(void)
         core.launches = ln->next;
         launch_free(ln);
     }
+    remove_job_containers();
+    if (core.reaper_fd >= 0) {
+        close(core.reaper_fd);     /* the reaper finds nothing left and ends */
+        core.reaper_fd = -1;
+    }
     dkr_client_free(core.cli);
     core.cli = NULL;
+    free(core.job);
+    free(core.owner);
+    free(core.user);
+    free(core.workdir);
+    dkr_strv_free(core.binds);
+    dkr_strv_free(core.devices);
+    dkr_strv_free(core.labels);
+    dkr_strv_free(core.env_extra);
+    memset(&core.spec, 0, sizeof(core.spec));
+    core.job = core.owner = core.user = core.workdir = NULL;
+    core.binds = core.devices = core.labels = core.env_extra = NULL;
 }

@@ -65,8 +65,7 @@ static int verbosity(void)
     return opal_output_get_verbosity(orte_plm_base_framework.framework_output);
 }
 
-/* orted, ORTE's basic arguments, and the multi-word MCA values ORTE leaves
- * out for remote shells (an exec has no shell to mangle them). */
+/* orted and its basic arguments, as for any remote launch. */
 static char **daemon_argv(int *vpid_index)
 {
     char **argv = opal_argv_split(plm_docker_params.orted, ' ');
@@ -77,21 +76,12 @@ static char **daemon_argv(int *vpid_index)
         opal_argv_free(argv);
         return NULL;
     }
-    for (int i = 0; NULL != orted_cmd_line && NULL != orted_cmd_line[i]; i += 3) {
-        bool present = false;
-        if (NULL == strchr(orted_cmd_line[i + 2], ' ')) {
-            continue;
-        }
-        for (int j = 0; NULL != argv[j]; j++) {
-            present |= 0 == strcmp(argv[j], orted_cmd_line[i + 1]);
-        }
-        if (!present) {
-            opal_argv_append(&argc, &argv, orted_cmd_line[i]);
-            opal_argv_append(&argc, &argv, orted_cmd_line[i + 1]);
-            opal_argv_append(&argc, &argv, orted_cmd_line[i + 2]);
-        }
-    }
     return argv;
+}
+
+static char **cmd_line(void)
+{
+    return orted_cmd_line;
 }
 
 static char *daemon_vpid(void *daemon)
@@ -177,6 +167,7 @@ static plm_docker_rt_t rt = {
     .oob_env_prefix = OPAL_MCA_PREFIX,
     .btl_env_prefix = OPAL_MCA_PREFIX,
     .daemon_argv = daemon_argv,
+    .cmd_line = cmd_line,
     .var_set = dkr_orte_var_set,
     .daemon_vpid = daemon_vpid,
     .daemon_alive = daemon_alive,

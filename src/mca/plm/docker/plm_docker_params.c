@@ -4,6 +4,8 @@
  */
 #include "plm_docker.h"
 
+#include "dkr_jobc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,15 @@ static void set_defaults(const char *daemon)
     plm_docker_params.priority = 80;
     plm_docker_params.tree_spawn = false;
     plm_docker_params.network = "";
+    plm_docker_params.image = "";
+    plm_docker_params.pull = "missing";
+    plm_docker_params.mounts = "";
+    plm_docker_params.shm_size = "1g";
+    plm_docker_params.devices = "auto";
+    plm_docker_params.gpus = "";
+    plm_docker_params.env = "";
+    plm_docker_params.labels = "";
+    plm_docker_params.keep = false;
 }
 
 static const dkr_mca_param_t table[] = {
@@ -57,8 +68,10 @@ static const dkr_mca_param_t table[] = {
       "(default: $DOCKER_CERT_PATH, else $DOCKER_CONFIG, else ~/.docker)",
       &plm_docker_params.cert_path },
     { "user", DKR_PARAM_STRING, 3,
-      "User the daemon runs as inside the containers, as uid[:gid] or a name known to "
-      "the image (empty: the container's own user)",
+      "User the daemon and the ranks run as inside the containers, as uid[:gid] or a name "
+      "known to the image (empty: the container's own user when exec'ing into running "
+      "containers; the invoking user's uid:gid in job-owned containers -- give root "
+      "explicitly to run as root there)",
       &plm_docker_params.user },
     { "num_concurrent", DKR_PARAM_INT, 5,
       "How many daemon launches (exec create + start) may be in flight at once (must be > 0)",
@@ -81,8 +94,43 @@ static const dkr_mca_param_t table[] = {
       &plm_docker_params.tree_spawn },
     { "network", DKR_PARAM_STRING, 3,
       "Docker network the daemons and ranks communicate over (empty: the network every "
-      "container shares, preferring one the launching host is on)",
+      "container shares, preferring one the launching host is on; with plm_docker_image, a "
+      "per-job --internal network created and removed by the job)",
       &plm_docker_params.network },
+    { "image", DKR_PARAM_STRING, 2,
+      "Image to create the job's own containers from, one per node of the allocation, "
+      "removed after the job (empty: exec into running containers)",
+      &plm_docker_params.image },
+    { "pull", DKR_PARAM_STRING, 3,
+      "When to pull plm_docker_image: missing (when the engine lacks it), always, never",
+      &plm_docker_params.pull },
+    { "mounts", DKR_PARAM_STRING, 3,
+      "More bind mounts for job-owned containers, src:dst[:ro], comma-separated, absolute "
+      "paths (the working directory is always mounted at the same path)",
+      &plm_docker_params.mounts },
+    { "shm_size", DKR_PARAM_STRING, 3,
+      "Size of /dev/shm in job-owned containers (e.g. 1g, 512m); Docker's 64m default "
+      "breaks shared-memory transports",
+      &plm_docker_params.shm_size },
+    { "devices", DKR_PARAM_STRING, 3,
+      "Device paths to pass to job-owned containers, comma-separated; auto: /dev/infiniband/* "
+      "when present; none: no devices",
+      &plm_docker_params.devices },
+    { "gpus", DKR_PARAM_STRING, 3,
+      "GPUs for job-owned containers through DeviceRequests: all, a count, or device ids "
+      "(comma-separated); empty: none",
+      &plm_docker_params.gpus },
+    { "env", DKR_PARAM_STRING, 3,
+      "More environment variables for job-owned containers, K=V, comma-separated (what "
+      "the daemons need is passed anyway)",
+      &plm_docker_params.env },
+    { "labels", DKR_PARAM_STRING, 3,
+      "More labels for everything the job creates, k=v, comma-separated (the job id, owner "
+      "uid and project labels are always set)",
+      &plm_docker_params.labels },
+    { "keep", DKR_PARAM_BOOL, 3,
+      "Keep job-owned containers (and their network) after the job, for debugging",
+      &plm_docker_params.keep },
 };
 
 const dkr_mca_param_t *plm_docker_param_table(const char *daemon, size_t *n)
@@ -94,6 +142,9 @@ const dkr_mca_param_t *plm_docker_param_table(const char *daemon, size_t *n)
 
 const char *plm_docker_params_check(char *why, size_t len)
 {
+    dkr_pull_t pull;
+    int64_t size;
+
     if (plm_docker_params.num_concurrent <= 0) {
         snprintf(why, len, "must be greater than 0, not %d", plm_docker_params.num_concurrent);
         return "plm_docker_num_concurrent";
@@ -105,6 +156,14 @@ const char *plm_docker_params_check(char *why, size_t len)
     if (NULL == plm_docker_params.orted || '\0' == plm_docker_params.orted[strspn(plm_docker_params.orted, " \t")]) {
         snprintf(why, len, "must name the daemon command");
         return "plm_docker_orted";
+    }
+    if (DKR_OK != dkr_pull_parse(plm_docker_params.pull, &pull)) {
+        snprintf(why, len, "must be missing, always or never, not \"%s\"", plm_docker_params.pull);
+        return "plm_docker_pull";
+    }
+    if ('\0' != plm_docker_params.shm_size[0] && DKR_OK != dkr_size_parse(plm_docker_params.shm_size, &size)) {
+        snprintf(why, len, "must be a size such as 1g or 512m, not \"%s\"", plm_docker_params.shm_size);
+        return "plm_docker_shm_size";
     }
     return NULL;
 }

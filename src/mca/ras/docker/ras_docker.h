@@ -19,6 +19,7 @@ typedef struct ras_docker_params {
     char *service;   /* a Swarm service */
     int slots;       /* > 0 overrides */
     int priority;
+    int containers;  /* job-owned containers (plm_docker_image): how many nodes */
 } ras_docker_params_t;
 
 extern ras_docker_params_t ras_docker_params;
@@ -46,12 +47,17 @@ typedef struct ras_docker_rt {
     bool (*plm_bool)(const char *name, bool dflt);
     int (*plm_int)(const char *name, int dflt);
     bool (*label_set)(void);            /* ras_docker_label was set explicitly */
+    int (*job_procs)(void *job);        /* the processes asked for (-np), 0 = not said */
     /* The nodes found (sorted by name): make them the allocation. */
     void (*allocate)(void *job, const dkr_node_t *nodes, size_t n);
     void (*failed)(void *job);          /* no allocation: end the job */
     void (*retain)(void *obj);
     void (*release)(void *obj);
 } ras_docker_rt_t;
+
+/* True when plm docker makes the job's containers (plm_docker_image): then
+ * the nodes are made up (ras_docker_containers of them), not discovered. */
+bool ras_docker_core_image_mode(const ras_docker_rt_t *rt);
 
 /* Starts discovery for job; the result comes through rt->allocate or
  * rt->failed, once. */

@@ -53,8 +53,12 @@ static int component_open(void)
  * ras_docker_* parameter) makes containers the allocation. */
 static int component_query(mca_base_module_t **module, int *priority)
 {
+    const char *image = dkr_orte_var_string("plm", "docker", "image");
+
     *module = NULL;
-    if (!dkr_orte_requested("ras", "docker", var_ids, n_var_ids)) {
+    /* plm_docker_image asks for containers made for the job: they are the nodes */
+    if (!dkr_orte_requested("ras", "docker", var_ids, n_var_ids)
+        && (NULL == image || '\0' == image[0])) {
         opal_output_verbose(1, orte_ras_base_framework.framework_output,
                             "ras:docker: not selected (give --mca ras docker to use it)");
         return ORTE_ERROR;

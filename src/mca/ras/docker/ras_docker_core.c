@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct {
     const ras_docker_rt_t *rt;
@@ -101,6 +102,45 @@ static char *describe(const dkr_discover_spec_t *spec)
     return out;
 }
 
+bool ras_docker_core_image_mode(const ras_docker_rt_t *rt)
+{
+    const char *image = rt->plm_string("image");
+    return NULL != image && '\0' != image[0];
+}
+
+/* Job-owned containers: ras_docker_containers nodes, node1..nodeN, that
+ * plm docker creates; the processes are spread over them. */
+static void make_nodes(void *job)
+{
+    int n = ras_docker_params.containers > 0 ? ras_docker_params.containers : 1;
+    int np = RT->job_procs(job), slots = ras_docker_params.slots;
+    dkr_node_t *nodes = calloc((size_t)n, sizeof(*nodes));
+    bool ok = NULL != nodes;
+
+    if (slots <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        slots = np > 0 ? (np + n - 1) / n : (int)(cpus > 0 ? cpus : 1);
+    }
+    for (int i = 0; ok && i < n; i++) {
+        ok = 0 <= asprintf(&nodes[i].name, "node%d", i + 1);
+        nodes[i].id = "";
+        nodes[i].slots = slots;
+        dkr_mca_verbose(&RT->mca, 1, "ras:docker: node node%d (a container to make), %d slots",
+                        i + 1, slots);
+    }
+    core.job = NULL;
+    if (ok) {
+        RT->allocate(job, nodes, (size_t)n);
+    } else {
+        RT->failed(job);
+    }
+    for (int i = 0; NULL != nodes && i < n; i++) {
+        free(nodes[i].name);
+    }
+    free(nodes);
+    RT->release(job);
+}
+
 void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
 {
     const ras_docker_params_t *p = &ras_docker_params;
@@ -111,6 +151,10 @@ void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
     core.rt = rt;
     core.job = job;
     rt->retain(job);
+    if (ras_docker_core_image_mode(rt)) {
+        make_nodes(job);
+        return;
+    }
 
     /* the default label selects unless names or a service were asked for */
     spec.labels = by_name && !rt->label_set() ? NULL : p->label;

@@ -72,6 +72,31 @@ static int plm_int(const char *name, int dflt)
     return dkr_orte_var_int("plm", "docker", name, dflt);
 }
 
+static int job_procs(void *job)
+{
+    orte_job_t *jdata = job;
+    int n = 0;
+
+    for (int i = 0; i < jdata->apps->size; i++) {
+        orte_app_context_t *app = opal_pointer_array_get_item(jdata->apps, i);
+        n += NULL == app ? 0 : (int)app->num_procs;
+    }
+    return n;
+}
+
+/* --host, a hostfile or a rankfile name the nodes themselves. */
+static bool job_has_hosts(orte_job_t *jdata)
+{
+    for (int i = 0; i < jdata->apps->size; i++) {
+        orte_app_context_t *app = opal_pointer_array_get_item(jdata->apps, i);
+        if (NULL != app && (orte_get_attribute(&app->attributes, ORTE_APP_DASH_HOST, NULL, OPAL_STRING)
+                            || orte_get_attribute(&app->attributes, ORTE_APP_HOSTFILE, NULL, OPAL_STRING))) {
+            return true;
+        }
+    }
+    return NULL != orte_rankfile;
+}
+
 static bool label_set(void)
 {
     return dkr_orte_id_set(ras_docker_label_var);
@@ -135,6 +160,7 @@ static ras_docker_rt_t rt = {
     .plm_bool = plm_bool,
     .plm_int = plm_int,
     .label_set = label_set,
+    .job_procs = job_procs,
     .allocate = allocate,
     .failed = failed,
     .retain = retain,
@@ -152,6 +178,10 @@ static int ras_allocate(orte_job_t *jdata, opal_list_t *nodes)
 {
     (void)nodes;
     rt.base = orte_event_base;
+    /* job-owned containers for the hosts the user named: ORTE reads them */
+    if (ras_docker_core_image_mode(&rt) && job_has_hosts(jdata)) {
+        return ORTE_SUCCESS;
+    }
     ras_docker_core_allocate(&rt, jdata);
     return ORTE_ERR_ALLOCATION_PENDING;
 }

@@ -28,6 +28,11 @@ static const dkr_mca_param_t table[] = {
       "Slots of every node (0: from the container's mpi.slots label, else its CPU limit, "
       "else 1)",
       &ras_docker_params.slots },
+    { "containers", DKR_PARAM_INT, 2,
+      "With plm_docker_image: how many containers (nodes) to make for the job on the "
+      "endpoint; their slots are ras_docker_slots, else the processes asked for divided "
+      "among them",
+      &ras_docker_params.containers },
     { "priority", DKR_PARAM_INT, 9,
       "Priority of docker discovery; it is considered only when selected (--mca ras docker) "
       "or when a ras_docker_* parameter is set",
@@ -42,6 +47,7 @@ const dkr_mca_param_t *ras_docker_param_table(size_t *n)
     ras_docker_params.service = "";
     ras_docker_params.slots = 0;
     ras_docker_params.priority = 120;
+    ras_docker_params.containers = 1;
     *n = sizeof(table) / sizeof(table[0]);
     return table;
 }
