@@ -8,8 +8,16 @@
 #   (test/integration/run.sh), and ends with "N passed, N failed" over both.
 #   Exit status non-zero if anything failed. The images stay cached.
 #
+# Then the same for Open MPI 5 (PRRTE), in Debian trixie containers (Open
+# MPI 5 never touches the host): the trixie images (scripts/lib/trixie.sh,
+# cached), the project built, installed and unit-tested in a container of
+# the build image, committed as the launcher image (scripts/lib/prrte.sh,
+# cached by the tree's content), and the integration tests again with
+# IT_RUNTIME=prrte; all counted in the same final line.
+#
 # Environment: OMPI_DOCKER_BUILD_DIR (default _build/), OD_MAKE_JOBS (2),
-# and those of test/integration/lib.sh (IT_ONLY, IT_KEEP, ...).
+# OD_PRRTE=0 (skip the Open MPI 5 part), and those of
+# test/integration/lib.sh (IT_ONLY, IT_KEEP, ...).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -17,6 +25,7 @@ cd "$TOP" || exit 1
 . scripts/lib/dockerd.sh
 . scripts/lib/image.sh
 . scripts/lib/build.sh
+. scripts/lib/prrte.sh
 
 [ "$(id -u)" -eq 0 ] || od_die "run as root (apt-get, dockerd, make install, mount namespaces)"
 
@@ -109,7 +118,7 @@ export FAKE_ENDPOINT="${OD_BUILD_DIR:-$TOP}/test/apps/fake_endpoint"
 ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
 test/integration/run.sh 2>&1 | tee "$ilog"
 irc=${PIPESTATUS[0]}
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
+line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
 rm -f "$ilog"
 if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     passed=$((passed + BASH_REMATCH[1]))
@@ -118,6 +127,42 @@ if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 else
     failures+=("integration tests (status $irc, no summary)")
     failed=$((failed + 1))
+fi
+
+# Open MPI 5 (PRRTE): build + unit tests in a trixie container, then the
+# integration tests with mpirun in the launcher container.
+if [ "${OD_PRRTE:-1}" != 0 ]; then
+    t_prrte=$(od_now)
+    echo "===== Open MPI 5 (PRRTE), Debian trixie containers"
+    if prrte_ensure_launcher; then
+        od_log "launcher image $PRRTE_LAUNCHER_IMAGE ($([ "$PRRTE_BUILT" = 1 ] && echo built || echo cached), $(od_elapsed "$t_prrte") s)"
+        prrte_unit_tests
+        passed=$((passed + PRRTE_UNIT_PASS))
+        failed=$((failed + PRRTE_UNIT_FAIL))
+        if [ "$PRRTE_UNIT_FAIL" -gt 0 ]; then
+            failures+=("$PRRTE_UNIT_FAIL unit tests (Open MPI 5 build)")
+        elif [ "$PRRTE_CHECK_RC" -ne 0 ]; then
+            failures+=("make check (Open MPI 5 build, status $PRRTE_CHECK_RC)")
+            failed=$((failed + 1))
+        fi
+        ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
+        IT_RUNTIME=prrte IT_PRRTE_LAUNCHER_IMAGE=$PRRTE_LAUNCHER_IMAGE test/integration/run.sh 2>&1 | tee "$ilog"
+        irc=${PIPESTATUS[0]}
+        line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
+        rm -f "$ilog"
+        if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            passed=$((passed + BASH_REMATCH[1]))
+            failed=$((failed + BASH_REMATCH[2]))
+            [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} integration tests (Open MPI 5)")
+        else
+            failures+=("integration tests (Open MPI 5, status $irc, no summary)")
+            failed=$((failed + 1))
+        fi
+    else
+        failures+=("Open MPI 5 build: $PRRTE_FAILED")
+        failed=$((failed + 1))
+    fi
+    od_log "Open MPI 5 (PRRTE) part: $(od_elapsed "$t_prrte") s"
 fi
 
 echo "===== check.sh: $(od_elapsed "$t_start") s${failures[*]:+; failed: ${failures[*]}}"

@@ -22,6 +22,11 @@
 #   IT_MPIRUN_TIMEOUT   bound of one mpirun run (default 120 s)
 #   FAKE_ENDPOINT       path of a built test/apps/fake_endpoint (else it is
 #                       compiled into the run directory)
+#   IT_RUNTIME=prrte    run against Open MPI 5 (PRRTE) in Debian trixie
+#                       containers instead of the host's Open MPI 4: see
+#                       "Open MPI 5" at the end of this file
+#   IT_PRRTE_LAUNCHER_IMAGE  the trixie launcher image to use (default:
+#                       built or found by scripts/lib/prrte.sh)
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IT_TOP=$(cd "$IT_DIR/../.." && pwd)
@@ -29,6 +34,8 @@ IT_TOP=$(cd "$IT_DIR/../.." && pwd)
 . "$IT_TOP/scripts/lib/dockerd.sh"
 # shellcheck source=scripts/lib/image.sh
 . "$IT_TOP/scripts/lib/image.sh"
+# shellcheck source=scripts/lib/prrte.sh
+. "$IT_TOP/scripts/lib/prrte.sh"
 
 IT_RUNID=${IT_RUNID:-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
 IT_LABEL_KEY=ompi-docker.test
@@ -139,6 +146,8 @@ show_output() {
     [ -f "$f" ] || return 0
     printf '    | %s\n' "\$ $(cat "$f.cmd" 2>/dev/null)"
     tail -n "$n" "$f" | sed -e 's/^/    | /'
+    # (output without a final newline: PRRTE's can end in a NUL byte)
+    if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" != 0a ]; then echo; fi
 }
 
 # run_capture [--timeout S] [--] CMD...: runs CMD (not a shell function) in
@@ -173,6 +182,7 @@ run_capture() {
 # IT_SANDBOX_OPTS (an array). _it_mpirun_cmd VAR [LAUNCHER]: LAUNCHER is
 # "docker" (plm docker, the default, or $IT_LAUNCHER) or "shim".
 _it_mpirun_cmd() {
+    if it_rt_is_prrte; then _it_prrte_mpirun_cmd "$@"; return; fi
     local -n _cmd=$1
     local launcher=${2:-${IT_LAUNCHER:-docker}} sb=() pre=() plm=()
     [ "${IT_DNS:-0}" = 1 ] || sb+=(--no-dns)
@@ -401,10 +411,11 @@ it_setup() {
     trap 'it_cleanup; exit 143' TERM
     IT_RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/ompi-docker-it.$IT_RUNID.XXXXXX")
     dkr_ensure_dockerd
-    IT_IMAGE=$(img_ensure_images) || od_die "no test image"
+    IT_IMAGE=$(_it_rt_image) || od_die "no test image"
     IT_NET=$IT_PREFIX-net1
     it_network_create "$IT_NET" >/dev/null || od_die "could not create network $IT_NET"
     IT_GATEWAY=$(od_docker network inspect -f '{{(index .IPAM.Config 0).Gateway}}' "$IT_NET")
+    if it_rt_is_prrte; then it_prrte_launcher_start || od_die "could not start the launcher"; fi
     IT_CONTAINERS=()
     for ((i = 1; i <= n; i++)); do
         name=$IT_PREFIX-c$i
@@ -585,6 +596,98 @@ assert_no_leftovers() {
     return 1
 }
 
+# labelled_objects LABEL: the containers (in any state) and the networks that
+# carry LABEL (key=value), one "container NAME STATE" or "network NAME" line
+# each.
+labelled_objects() {
+    od_docker ps -a --filter "label=$1" --format 'container {{.Names}} {{.State}}'
+    od_docker network ls --filter "label=$1" --format 'network {{.Name}}'
+}
+
+# assert_no_labelled [--within S] LABEL...: no container (in any state) and
+# no network carries any LABEL: checked at once, or until S seconds passed
+# (fractions allowed). LABELLED_SECS: seconds until that was so (or until
+# the check gave up). Otherwise fail, list them, and remove them so that the
+# next case starts clean.
+assert_no_labelled() {
+    local within=0 t0 left l
+    if [ "$1" = --within ]; then within=$2; shift 2; fi
+    t0=$(od_now)
+    while :; do
+        left=$(for l in "$@"; do labelled_objects "$l"; done)
+        LABELLED_SECS=$(od_elapsed "$t0")
+        [ -z "$left" ] && return 0
+        awk -v a="$LABELLED_SECS" -v b="$within" 'BEGIN { exit !(a >= b) }' && break
+        sleep 0.2
+    done
+    fail "left after ${LABELLED_SECS}s with label $*:"
+    printf '%s\n' "$left" | sed -e 's/^/        /'
+    for l in "$@"; do dkr_remove_labelled "$l"; done
+    return 1
+}
+
+# --------------------------------------------------------------------------
+# Another user
+
+# it_ensure_user UID NAME: makes sure a user with uid UID exists (creates
+# NAME, with a group NAME of gid UID, no home, when none has that uid) and
+# is in the group that owns the engine's socket (docker); prints the user's
+# name. Non-zero when that cannot be done (e.g. the socket's group is root).
+it_ensure_user() {
+    local uid=$1 name=$2 sock=/var/run/docker.sock grp
+    case ${DOCKER_HOST:-} in unix://*) sock=${DOCKER_HOST#unix://} ;; esac
+    grp=$(stat -c %G "$sock" 2>/dev/null) || return 1
+    [ "$grp" != root ] || return 1
+    if ! getent passwd "$uid" >/dev/null; then
+        getent group "$uid" >/dev/null || groupadd -g "$uid" "$name" || return 1
+        useradd -u "$uid" -g "$uid" -M -d /nonexistent -s /usr/sbin/nologin "$name" || return 1
+    fi
+    name=$(getent passwd "$uid" | cut -d: -f1)
+    if ! id -nG "$name" | tr ' ' '\n' | grep -qxF "$grp"; then
+        usermod -a -G "$grp" "$name" || return 1
+    fi
+    echo "$name"
+}
+
+# it_as_user USER CMD...: runs CMD (a command, not a function) as USER: its
+# uid, primary gid and groups (setpriv), HOME its home directory (else the
+# current one), USER and LOGNAME set; the rest of the environment kept.
+# _it_as_user_cmd VAR USER: those words, into the array VAR.
+it_as_user() {
+    local pre
+    _it_as_user_cmd pre "$1"
+    shift
+    "${pre[@]}" "$@"
+}
+_it_as_user_cmd() {
+    local -n _auc=$1
+    local user=$2 home
+    home=$(getent passwd "$user" | cut -d: -f6)
+    [ -n "$home" ] && [ -d "$home" ] || home=$PWD
+    _auc=(setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups
+          env "HOME=$home" "USER=$user" "LOGNAME=$user")
+}
+
+# mpirun_docker_as USER ARGS...: mpirun_docker, but mpirun runs as USER
+# (it_as_user, inside the sandbox) and without --allow-run-as-root. Open MPI
+# 4 only (under IT_RUNTIME=prrte it fails the case, LAST_RC=125).
+mpirun_docker_as() {
+    local user=$1 sb=() pre
+    shift
+    if it_rt_is_prrte; then
+        fail "mpirun_docker_as: not for IT_RUNTIME=prrte"
+        LAST_RC=125
+        return 1
+    fi
+    [ "${IT_DNS:-0}" = 1 ] || sb+=(--no-dns)
+    sb+=("${IT_SANDBOX_OPTS[@]}")
+    _it_as_user_cmd pre "$user"
+    # shellcheck disable=SC2206  # IT_MPIRUN_EXTRA is split on blanks on purpose
+    local extra=(${IT_MPIRUN_EXTRA:-})
+    run_capture -- "$IT_DIR/sandbox.sh" "${sb[@]}" -- "${pre[@]}" \
+        mpirun --mca plm docker "${extra[@]}" "$@"
+}
+
 # --------------------------------------------------------------------------
 # Fake endpoints
 
@@ -604,6 +707,7 @@ fake_endpoint_bin() {
 # fake_endpoint_start MODE [unix|tcp]: starts one in the background; sets
 # FAKE_URL (unix:///... or tcp://127.0.0.1:PORT) and FAKE_PID.
 fake_endpoint_start() {
+    if it_rt_is_prrte; then _it_prrte_fake_endpoint_start "$@"; return; fi
     local mode=$1 kind=${2:-unix} bin log i where
     bin=$(fake_endpoint_bin) || { fail "cannot build fake_endpoint"; return 1; }
     IT_N=$((IT_N + 1))
@@ -636,10 +740,171 @@ fake_endpoint_stop() {
 
 # closed_port: a loopback TCP port where nothing listens.
 closed_port() {
+    if it_rt_is_prrte; then _it_prrte_closed_port; return; fi
     local p i
     for ((i = 0; i < 50; i++)); do
         p=$((20000 + RANDOM % 40000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# --------------------------------------------------------------------------
+# Open MPI 5 (PRRTE): IT_RUNTIME=prrte
+#
+# The same cases against Open MPI 5 in Debian trixie; nothing of it on the
+# host. The containers come from the trixie node image (trixie + Debian's
+# Open MPI 5 + ring, scripts/lib/trixie.sh). mpirun runs in a launcher
+# container, $IT_PREFIX-launcher, of the trixie launcher image (the project
+# built and installed into its Open MPI 5, scripts/lib/prrte.sh) on the test
+# network, with the engine's socket mounted at its own path and the run
+# directory at its own path; its name lookups use files only unless
+# IT_DNS=1. It shares the host's PID namespace, and launcher-exec.sh enters
+# its other namespaces (nsenter): mpirun is then a process of this machine,
+# so time bounds, signals (mpirun_docker_bg, kill) and the session leftover
+# check work as for a host mpirun. mpirun runs under sandbox.sh there too
+# (a copy in the run directory), with the same options as on the host
+# (--no-dns, IT_SANDBOX_OPTS: --no-cli hides the launcher's ssh, which
+# Debian's openmpi-bin depends on). Fake endpoints run in the launcher the
+# same way (sockets in the run directory, tcp ones on the launcher's
+# loopback). The shim baseline does not exist there.
+#
+# For tests: it_rt_is_prrte, it_rt_cmd VAR (the prefix that runs a command
+# where mpirun runs), it_launcher_exec CMD... (run_capture in the launcher),
+# it_param_info FRAMEWORK COMPONENT (ompi_info / prte_info parameter list),
+# it_rt_network_connect NET (the launcher joins another network too).
+
+IT_PRRTE_LAUNCHER=        # name of the launcher container
+IT_PRRTE_LAUNCHER_PID=    # host pid of its main process
+# The fake endpoint built (make check) in the launcher image.
+IT_PRRTE_FAKE_ENDPOINT=/build/test/apps/fake_endpoint
+
+it_rt_is_prrte() { [ "${IT_RUNTIME:-orte}" = prrte ]; }
+
+# _it_rt_image: the node image of the runtime (prints its name).
+_it_rt_image() {
+    case ${IT_RUNTIME:-orte} in
+        orte) img_ensure_images ;;
+        prrte) trx_ensure_images ;;
+        *) od_die "IT_RUNTIME=$IT_RUNTIME: orte or prrte" ;;
+    esac
+}
+
+# it_prrte_launcher_start: the launcher container on $IT_NET (it_setup).
+it_prrte_launcher_start() {
+    local image=${IT_PRRTE_LAUNCHER_IMAGE:-} name=$IT_PREFIX-launcher sock=/var/run/docker.sock mounts=()
+    if [ -z "$image" ]; then
+        image=$(prrte_launcher_image) || { echo "no Open MPI 5 launcher image (its build failed)" >&2; return 1; }
+        IT_PRRTE_LAUNCHER_IMAGE=$image
+    fi
+    case ${DOCKER_HOST:-} in unix://*) sock=${DOCKER_HOST#unix://} ;; esac
+    # (A missing socket would become a directory on the host.)
+    [ -S "$sock" ] && mounts+=(-v "$sock:$sock")
+    od_docker run -d --init --name "$name" --hostname "$name" "${IT_LABELS[@]}" \
+        --label ompi-docker.role=launcher --network "$IT_NET" --dns "$IT_GATEWAY" --pid host \
+        "${mounts[@]}" -v "$IT_RUNDIR:$IT_RUNDIR" "$image" sleep infinity >/dev/null || return 1
+    IT_PRRTE_LAUNCHER=$name
+    IT_PRRTE_LAUNCHER_PID=$(od_docker inspect -f '{{.State.Pid}}' "$name") || return 1
+    if [ "${IT_DNS:-0}" != 1 ]; then
+        od_docker exec "$name" sed -i -e 's/^hosts:.*/hosts: files/' /etc/nsswitch.conf || return 1
+    fi
+    cp "$IT_DIR/sandbox.sh" "$IT_RUNDIR/sandbox.sh" || return 1
+    "$IT_DIR/launcher-exec.sh" "$IT_PRRTE_LAUNCHER_PID" true || return 1
+    printf 'launcher %s (image %s, pid %s, ip %s): %s\n' "$name" "$image" "$IT_PRRTE_LAUNCHER_PID" \
+        "$(c_ip "$name")" "$("$IT_DIR/launcher-exec.sh" "$IT_PRRTE_LAUNCHER_PID" mpirun --version 2>&1 | head -n 1)"
+}
+
+# it_rt_cmd VAR: into the array VAR, the words that run a command where
+# mpirun runs: the host's sandbox (orte), the launcher (prrte).
+it_rt_cmd() {
+    local -n _rtc=$1
+    if it_rt_is_prrte; then
+        _rtc=("$IT_DIR/launcher-exec.sh" "$IT_PRRTE_LAUNCHER_PID" "$IT_RUNDIR/sandbox.sh")
+    else
+        _rtc=("$IT_DIR/sandbox.sh")
+    fi
+    [ "${IT_DNS:-0}" = 1 ] || _rtc+=(--no-dns)
+    _rtc+=("${IT_SANDBOX_OPTS[@]}" --)
+}
+
+# it_rt_network_connect NET: mpirun's side joins network NET too: the
+# launcher container (prrte; e.g. a swarm overlay, which the host reaches
+# through docker_gwbridge but the launcher does not); nothing for orte.
+it_rt_network_connect() {
+    it_rt_is_prrte || return 0
+    od_docker network connect "$1" "$IT_PRRTE_LAUNCHER"
+}
+
+# it_launcher_exec CMD...: run_capture of CMD in the launcher (prrte only).
+it_launcher_exec() {
+    run_capture -- "$IT_DIR/launcher-exec.sh" "$IT_PRRTE_LAUNCHER_PID" "$@"
+}
+
+# it_param_info FRAMEWORK COMPONENT: run_capture of the parameter listing:
+# `ompi_info --param FW COMP --level 9` (orte), `prte_info --param FW:COMP`
+# in the launcher (prrte: the fw:comp form, and no levels).
+it_param_info() {
+    if it_rt_is_prrte; then
+        it_launcher_exec prte_info --param "$1:$2"
+    else
+        run_capture -- ompi_info --param "$1" "$2" --level 9
+    fi
+}
+
+# The mpirun command line in the launcher (see _it_mpirun_cmd).
+_it_prrte_mpirun_cmd() {
+    local -n _pcmd=$1
+    local launcher=${2:-${IT_LAUNCHER:-docker}}
+    # shellcheck disable=SC2206  # IT_MPIRUN_EXTRA is split on blanks on purpose
+    local extra=(${IT_MPIRUN_EXTRA:-})
+    case $launcher in
+        docker)
+            it_rt_cmd _pcmd
+            _pcmd+=(mpirun --allow-run-as-root --mca plm docker "${extra[@]}")
+            ;;
+        shim)
+            # shellcheck disable=SC2016
+            _pcmd=(sh -c 'echo "the shim baseline (plm rsh + docker CLI) exists for Open MPI 4 only" >&2; exit 2' sh)
+            ;;
+        *) od_die "unknown launcher $launcher" ;;
+    esac
+}
+
+# fake_endpoint_start in the launcher: the same, with the launcher's binary.
+_it_prrte_fake_endpoint_start() {
+    local mode=$1 kind=${2:-unix} log i where
+    IT_N=$((IT_N + 1))
+    log=$IT_RUNDIR/fake.$IT_N
+    if [ "$kind" = unix ]; then
+        where=(--unix "$IT_RUNDIR/fake-$mode.$IT_N.sock")
+    else
+        where=(--tcp 127.0.0.1:0)
+    fi
+    "$IT_DIR/launcher-exec.sh" "$IT_PRRTE_LAUNCHER_PID" "$IT_PRRTE_FAKE_ENDPOINT" "${where[@]}" \
+        --mode "$mode" >"$log.out" 2>"$log.err" &
+    FAKE_PID=$!
+    IT_BG_PIDS+=("$FAKE_PID")
+    FAKE_URL=
+    for ((i = 0; i < 50; i++)); do
+        FAKE_URL=$(sed -n 's/^ready //p' "$log.out")
+        [ -n "$FAKE_URL" ] && return 0
+        sleep 0.1
+    done
+    fail "fake_endpoint $mode did not become ready in the launcher: $(cat "$log.err")"
+    return 1
+}
+
+# closed_port on the launcher's loopback.
+_it_prrte_closed_port() {
+    local p i
+    for ((i = 0; i < 50; i++)); do
+        p=$((20000 + RANDOM % 40000))
+        # shellcheck disable=SC2016  # for the inner bash
+        if ! "$IT_DIR/launcher-exec.sh" "$IT_PRRTE_LAUNCHER_PID" \
+                bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' sh "$p" 2>/dev/null; then
             echo "$p"
             return 0
         fi

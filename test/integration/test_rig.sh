@@ -1,5 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2119,SC2120  # helpers with optional arguments
+# IT_RUNTIMES: orte
 # The test rig itself: image, containers, network, the baseline launcher
 # (the seed's docker-exec shim), the leftover check, the fake endpoints and
 # the sandbox. Independent of the plm docker component: if these fail, the
