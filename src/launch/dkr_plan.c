@@ -303,47 +303,71 @@ int dkr_plan_network(dkr_container_t *const *cs, size_t n, const char *const *ho
 
 /* ------------------------------------------------------------ URI filter */
 
-/* Filters one "tcp://a,b,c:port" part; returns bytes written or 0 when
- * nothing in it matched. */
+/* Appends the n-byte item to dst at *w, comma-separated from what is there
+ * past start. */
+static void append_item(char *dst, size_t *w, size_t start, const char *item, size_t n)
+{
+    if (*w > start) {
+        dst[(*w)++] = ',';
+    }
+    memcpy(dst + *w, item, n);
+    *w += n;
+}
+
+/* Filters one tcp part, "tcp://a,b,c:port" (ORTE) or "tcp://a,b,c:port:ma,mb,mc"
+ * (PRRTE: one prefix length per address, kept with its address); returns the
+ * bytes written or 0 when no address matched. */
 static size_t filter_tcp_part(const char *part, size_t len, const dkr_cidr_t *c, char *dst)
 {
-    const char *addrs = part + 6, *colon = NULL;
-    size_t w = 0;
+    const char *addrs = part + 6, *end = part + len;
+    const char *colon = memchr(addrs, ':', (size_t)(end - addrs)), *masks, *m;
+    size_t w = 6, mw, nkept = 0;
+    char keep[64] = { 0 };
+    int i = 0;
 
-    for (const char *p = part + len; p > addrs; p--) {
-        if (':' == p[-1]) {
-            colon = p - 1;
-            break;
-        }
-    }
     if (NULL == colon) {
         return 0;
     }
+    masks = memchr(colon + 1, ':', (size_t)(end - colon - 1));
     memcpy(dst, "tcp://", 6);
-    w = 6;
-    for (const char *a = addrs; a < colon;) {
+    for (const char *a = addrs; a < colon; i++) {
         const char *e = memchr(a, ',', (size_t)(colon - a));
         size_t n = (size_t)((NULL == e ? colon : e) - a);
         char ip[INET_ADDRSTRLEN];
 
-        if (n < sizeof(ip)) {
+        if (n < sizeof(ip) && i < (int)sizeof(keep)) {
             memcpy(ip, a, n);
             ip[n] = '\0';
             if (dkr_cidr_contains(c, ip)) {
-                if (w > 6) {
-                    dst[w++] = ',';
-                }
-                memcpy(dst + w, ip, n);
-                w += n;
+                append_item(dst, &w, 6, a, n);
+                keep[i] = 1;
+                nkept++;
             }
         }
         a += n + (NULL == e ? 0 : 1);
     }
-    if (6 == w) {
+    if (0 == nkept) {
         return 0;
     }
-    memcpy(dst + w, colon, (size_t)(part + len - colon));
-    return w + (size_t)(part + len - colon);
+    if (NULL == masks) {
+        memcpy(dst + w, colon, (size_t)(end - colon));
+        return w + (size_t)(end - colon);
+    }
+    /* ":port:" then the kept addresses' prefix lengths */
+    memcpy(dst + w, colon, (size_t)(masks + 1 - colon));
+    w += (size_t)(masks + 1 - colon);
+    mw = w;
+    i = 0;
+    for (m = masks + 1; m < end; i++) {
+        const char *e = memchr(m, ',', (size_t)(end - m));
+        size_t n = (size_t)((NULL == e ? end : e) - m);
+
+        if (i < (int)sizeof(keep) && keep[i]) {
+            append_item(dst, &w, mw, m, n);
+        }
+        m += n + (NULL == e ? 0 : 1);
+    }
+    return w;
 }
 
 char *dkr_plan_filter_uri(const char *uri, const char *cidr)

@@ -174,6 +174,20 @@ static void test_filter_uri(void **state)
     out = dkr_plan_filter_uri("prterun-h-1@0.0;tcp://10.250.1.1,192.168.1.5:5000", "10.250.1.0/24");
     assert_string_equal("prterun-h-1@0.0;tcp://10.250.1.1:5000", out);
     free(out);
+
+    /* PRRTE 3 appends each address's prefix length: kept with the address */
+    out = dkr_plan_filter_uri("prterun-h-1@0.0;tcp://172.27.0.2,10.0.1.7,172.18.0.3:44123:16,24,16",
+                              "10.0.1.0/24");
+    assert_string_equal("prterun-h-1@0.0;tcp://10.0.1.7:44123:24", out);
+    free(out);
+    out = dkr_plan_filter_uri("p@0.0;tcp://172.27.0.2,10.0.1.7,172.18.0.3:44123:16,24,16",
+                              "172.16.0.0/12");
+    assert_string_equal("p@0.0;tcp://172.27.0.2,172.18.0.3:44123:16,16", out);
+    free(out);
+    /* one address: the port is no address */
+    out = dkr_plan_filter_uri("p@0.0;tcp://172.27.0.2:44123:16", "172.27.0.0/16");
+    assert_string_equal("p@0.0;tcp://172.27.0.2:44123:16", out);
+    free(out);
 }
 
 /* ---------------------------------------------------------- environment */
