@@ -113,21 +113,29 @@ else
     failed=$((failed + 1))
 fi
 
+# integration WHAT [VAR=VALUE...]: test/integration/run.sh with the
+# variables set, its "N passed, N failed" added to the counts.
+integration() {
+    local what=$1 ilog irc line
+    shift
+    ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
+    env "$@" test/integration/run.sh 2>&1 | tee "$ilog"
+    irc=${PIPESTATUS[0]}
+    line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
+    rm -f "$ilog"
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} $what")
+    else
+        failures+=("$what (status $irc, no summary)")
+        failed=$((failed + 1))
+    fi
+}
+
 # Integration tests (they report their own failures even without the build).
 export FAKE_ENDPOINT="${OD_BUILD_DIR:-$TOP}/test/apps/fake_endpoint"
-ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
-test/integration/run.sh 2>&1 | tee "$ilog"
-irc=${PIPESTATUS[0]}
-line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
-rm -f "$ilog"
-if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-    passed=$((passed + BASH_REMATCH[1]))
-    failed=$((failed + BASH_REMATCH[2]))
-    [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} integration tests")
-else
-    failures+=("integration tests (status $irc, no summary)")
-    failed=$((failed + 1))
-fi
+integration "integration tests"
 
 # Open MPI 5 (PRRTE): build + unit tests in a trixie container, then the
 # integration tests with mpirun in the launcher container.
@@ -145,19 +153,8 @@ if [ "${OD_PRRTE:-1}" != 0 ]; then
             failures+=("make check (Open MPI 5 build, status $PRRTE_CHECK_RC)")
             failed=$((failed + 1))
         fi
-        ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
-        IT_RUNTIME=prrte IT_PRRTE_LAUNCHER_IMAGE=$PRRTE_LAUNCHER_IMAGE test/integration/run.sh 2>&1 | tee "$ilog"
-        irc=${PIPESTATUS[0]}
-        line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
-        rm -f "$ilog"
-        if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-            passed=$((passed + BASH_REMATCH[1]))
-            failed=$((failed + BASH_REMATCH[2]))
-            [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} integration tests (Open MPI 5)")
-        else
-            failures+=("integration tests (Open MPI 5, status $irc, no summary)")
-            failed=$((failed + 1))
-        fi
+        integration "integration tests (Open MPI 5)" IT_RUNTIME=prrte \
+            "IT_PRRTE_LAUNCHER_IMAGE=$PRRTE_LAUNCHER_IMAGE"
     else
         failures+=("Open MPI 5 build: $PRRTE_FAILED")
         failed=$((failed + 1))

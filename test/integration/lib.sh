@@ -565,6 +565,24 @@ host_leftovers() {
     ps -s "$1" -o pid=,args= 2>/dev/null || true
 }
 
+# it_case_leftover_detection: a case of the rigs' own tests: a process
+# started in container ${C[1]} is reported by it_leftovers and by
+# assert_no_leftovers (which then restarts the container).
+it_case_leftover_detection() {
+    local left out rc
+    od_docker exec -d "${C[1]}" sleep 1000 || { fail "docker exec -d failed"; return; }
+    sleep 0.5
+    left=$(it_leftovers "${C[@]}")
+    [[ $left == "${C[1]}: "*" sleep 1000" ]] || fail "it_leftovers did not report exactly the sleep: '$left'"
+    # The assertion itself, in a subshell so that its failure is not counted.
+    out=$(assert_no_leftovers --within 1 "${C[@]}")
+    rc=$?
+    [ "$rc" -ne 0 ] || fail "assert_no_leftovers passed with a leftover"
+    [[ $out == *"sleep 1000"* ]] || fail "assert_no_leftovers did not name the leftover: $out"
+    # It restarted the container: the next case starts clean.
+    assert_no_leftovers --within 5 "${C[@]}"
+}
+
 # assert_no_leftovers [--within S] C...: within S seconds (default 10) no
 # process but init/sleep is left in the containers, and nothing is left of
 # the last captured mpirun's session on the host. Otherwise fail, list them,
@@ -775,7 +793,9 @@ closed_port() {
 # For tests: it_rt_is_prrte, it_rt_cmd VAR (the prefix that runs a command
 # where mpirun runs), it_launcher_exec CMD... (run_capture in the launcher),
 # it_param_info FRAMEWORK COMPONENT (ompi_info / prte_info parameter list),
-# it_rt_network_connect NET (the launcher joins another network too).
+# it_rt_network_connect / it_rt_network_disconnect NET (the launcher joins
+# another network too), it_rt_env_prefix (OMPI_MCA_ / PRTE_MCA_),
+# it_rt_params_file HOME (the user's MCA params file).
 
 IT_PRRTE_LAUNCHER=        # name of the launcher container
 IT_PRRTE_LAUNCHER_PID=    # host pid of its main process
@@ -836,6 +856,24 @@ it_rt_cmd() {
 it_rt_network_connect() {
     it_rt_is_prrte || return 0
     od_docker network connect "$1" "$IT_PRRTE_LAUNCHER"
+}
+
+# it_rt_network_disconnect NET: undoes it_rt_network_connect (before NET is
+# removed: a network with an endpoint attached cannot be).
+it_rt_network_disconnect() {
+    it_rt_is_prrte || return 0
+    od_docker network disconnect -f "$1" "$IT_PRRTE_LAUNCHER" >/dev/null 2>&1 || true
+}
+
+# it_rt_env_prefix: the prefix of MCA variables in mpirun's environment:
+# OMPI_MCA_ (orte), PRTE_MCA_ (prrte: OMPI_MCA_ does not reach PRRTE's
+# frameworks).
+it_rt_env_prefix() { if it_rt_is_prrte; then echo PRTE_MCA_; else echo OMPI_MCA_; fi; }
+
+# it_rt_params_file HOME: the user's MCA params file under HOME:
+# .openmpi/mca-params.conf (orte), .prte/mca-params.conf (prrte).
+it_rt_params_file() {
+    if it_rt_is_prrte; then echo "$1/.prte/mca-params.conf"; else echo "$1/.openmpi/mca-params.conf"; fi
 }
 
 # it_launcher_exec CMD...: run_capture of CMD in the launcher (prrte only).

@@ -52,21 +52,6 @@ case_baseline_shim() {
     assert_no_leftovers "${C[@]}"
 }
 
-case_leftover_detection() {
-    local left out rc
-    od_docker exec -d "${C[1]}" sleep 1000 || { fail "docker exec -d failed"; return; }
-    sleep 0.5
-    left=$(it_leftovers "${C[@]}")
-    [[ $left == "${C[1]}: "*" sleep 1000" ]] || fail "it_leftovers did not report exactly the sleep: '$left'"
-    # The assertion itself, in a subshell so that its failure is not counted.
-    out=$(assert_no_leftovers --within 1 "${C[@]}")
-    rc=$?
-    [ "$rc" -ne 0 ] || fail "assert_no_leftovers passed with a leftover"
-    [[ $out == *"sleep 1000"* ]] || fail "assert_no_leftovers did not name the leftover: $out"
-    # It restarted the container: the next case starts clean.
-    assert_no_leftovers --within 5 "${C[@]}"
-}
-
 # _fake_client URL: the docker CLI against URL, pinned to API 1.41.
 _fake_client() {
     run_capture --timeout 5 -- env DOCKER_API_VERSION=1.41 docker -H "$1" version \
@@ -136,7 +121,7 @@ case_sandbox() {
 run_case "rig: image is plain (Debian, Open MPI, ring)" case_image_plain
 run_case "rig: containers, hostnames, internal network" case_containers
 run_case "rig: baseline shim (plm rsh + docker exec) runs ring on 4 containers" case_baseline_shim
-run_case "rig: a leftover process is detected and cleared" case_leftover_detection
+run_case "rig: a leftover process is detected and cleared" it_case_leftover_detection
 run_case "rig: fake endpoints answer as specified" case_fake_endpoints
 run_case "rig: sandbox hides docker/ssh and DNS only inside" case_sandbox
 

@@ -160,20 +160,6 @@ case_fake_endpoints() {
     note "closed port in the launcher: $p"
 }
 
-# A leftover in a trixie node is detected and cleared.
-case_leftover_detection() {
-    local left out rc
-    od_docker exec -d "${C[1]}" sleep 1000 || { fail "docker exec -d failed"; return; }
-    sleep 0.5
-    left=$(it_leftovers "${C[@]}")
-    [[ $left == "${C[1]}: "*" sleep 1000" ]] || fail "it_leftovers did not report exactly the sleep: '$left'"
-    out=$(assert_no_leftovers --within 1 "${C[@]}")
-    rc=$?
-    [ "$rc" -ne 0 ] || fail "assert_no_leftovers passed with a leftover"
-    [[ $out == *"sleep 1000"* ]] || fail "assert_no_leftovers did not name the leftover: $out"
-    assert_no_leftovers --within 5 "${C[@]}"
-}
-
 # Signals reach mpirun in the launcher (launcher-exec.sh execs it): SIGTERM
 # ends a local job at once.
 case_signal_reaches_mpirun() {
@@ -207,7 +193,7 @@ run_case "rig5: sandbox.sh --no-cli in the launcher hides ssh" case_sandbox_in_l
 run_case "rig5: launcher runs a local job" case_local_job
 run_case "rig5: baseline (plm ssh + nsenter agent) runs ring on 4 containers" case_baseline_nsenter
 run_case "rig5: fake endpoints run in the launcher" case_fake_endpoints
-run_case "rig5: a leftover process is detected and cleared" case_leftover_detection
+run_case "rig5: a leftover process is detected and cleared" it_case_leftover_detection
 run_case "rig5: signals reach mpirun in the launcher" case_signal_reaches_mpirun
 
 it_summary
