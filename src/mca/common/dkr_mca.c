@@ -45,7 +45,7 @@ dkr_endpoint_t *dkr_mca_endpoint(const dkr_mca_rt_t *rt, const char *host, bool 
 static void trace_call(void *arg, const char *method, const char *path, long status, int rc,
                        double seconds)
 {
-    dkr_mca_verbose(arg, 5, "docker: %s %s -> %ld%s%s (%.1f ms)", method, path, status,
+    dkr_mca_verbose(arg, 10, "docker: %s %s -> %ld%s%s (%.1f ms)", method, path, status,
                     DKR_OK == rc ? "" : " ", DKR_OK == rc ? "" : dkr_strerror(rc), seconds * 1e3);
 }
 
