@@ -153,6 +153,17 @@ static void ping_outcome(dkr_request_t *req)
         http_outcome(req);      /* Docker, but unwell: report its own message */
         return;
     }
+    if (!cli->ep->tls && 400 == req->status && NULL == v && NULL != req->body.data &&
+        NULL != strstr(req->body.data, "HTTP request to an HTTPS server")) {
+        /* Go's net/http answers plain HTTP on a TLS port this way: a Docker
+         * engine that wants TLS.  Never retried without it. */
+        dkr__fmt(req->errstr, sizeof(req->errstr), "%s speaks TLS (HTTPS), but plain HTTP "
+                 "was used: turn on TLS (plm_docker_tls_verify 1 or DOCKER_TLS_VERIFY=1) "
+                 "with the client certificates (plm_docker_cert_path or DOCKER_CERT_PATH)",
+                 cli->ep->url);
+        dkr__request_complete(req, DKR_ERR_TLS, NULL, req->errstr);
+        return;
+    }
     if (200 != req->status || NULL == v || !ok_body) {
         dkr__fmt(req->errstr, sizeof(req->errstr), "%s is not a Docker endpoint: GET %s "
                  "answered HTTP %ld%s%s", cli->ep->url, req->path, req->status,
@@ -186,6 +197,16 @@ static void ping_outcome(dkr_request_t *req)
         cli->api_version = copy;
     }
     dkr__request_complete(req, DKR_OK, NULL, "");
+}
+
+/* An OpenSSL alert from the peer about the client's certificate, as curl
+ * reports it ("...:sslv3 alert bad certificate", "tlsv13 alert certificate
+ * required", "tlsv1 alert unknown ca", ...). */
+static int tls_alert_refused(const char *detail)
+{
+    const char *a = strstr(detail, " alert ");
+
+    return NULL != a && (NULL != strstr(a, "certificate") || NULL != strstr(a, "unknown ca"));
 }
 
 static void curl_outcome(dkr_request_t *req, CURLcode cc)
@@ -226,7 +247,14 @@ static void curl_outcome(dkr_request_t *req, CURLcode cc)
 #if LIBCURL_VERSION_NUM >= 0x074D00
     case CURLE_SSL_CLIENTCERT:
 #endif
-        dkr__fmt(req->errstr, sizeof(req->errstr), "TLS with %s: %s", cli->ep->url, detail);
+        if (CURLE_PEER_FAILED_VERIFICATION == cc || CURLE_SSL_CACERT_BADFILE == cc ||
+            (CURLE_SSL_CONNECT_ERROR == cc && NULL != strstr(detail, "certificate problem"))) {
+            dkr__fmt(req->errstr, sizeof(req->errstr), "TLS with %s: certificate verification "
+                     "of the engine failed (CA: %s): %s", cli->ep->url,
+                     NULL != cli->ep->ca ? cli->ep->ca : "the system's CAs", detail);
+        } else {
+            dkr__fmt(req->errstr, sizeof(req->errstr), "TLS with %s: %s", cli->ep->url, detail);
+        }
         rc = DKR_ERR_TLS;
         break;
     case CURLE_WEIRD_SERVER_REPLY:
@@ -246,6 +274,23 @@ static void curl_outcome(dkr_request_t *req, CURLcode cc)
         rc = DKR_ERR_IO;
         break;
     default:  /* RECV_ERROR, SEND_ERROR, PARTIAL_FILE, ... */
+        if (cli->ep->tls && tls_alert_refused(detail)) {
+            /* The engine's TLS alert about our certificate arrives as a
+             * read error after the handshake (TLS 1.3). */
+            if (NULL == cli->ep->cert) {
+                dkr__fmt(req->errstr, sizeof(req->errstr), "TLS with %s: the engine refused "
+                         "the connection: it wants a client certificate and none was given "
+                         "(no cert.pem and key.pem in the certificate directory): %s",
+                         cli->ep->url, detail);
+            } else {
+                dkr__fmt(req->errstr, sizeof(req->errstr), "TLS with %s: the engine refused "
+                         "the client certificate %s (expired, not yet valid, not signed by a "
+                         "CA the engine trusts, or not for client authentication): %s",
+                         cli->ep->url, cli->ep->cert, detail);
+            }
+            rc = DKR_ERR_TLS;
+            break;
+        }
         dkr__fmt(req->errstr, sizeof(req->errstr), "%s %s on %s: %s", req->method, req->path,
                  cli->ep->url, detail);
         rc = DKR_ERR_IO;

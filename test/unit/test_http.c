@@ -146,6 +146,19 @@ static int h_not_docker(fake_t *f, int fd, const fd_req_t *r, void *arg)
     return 1;
 }
 
+/* What Go's net/http (dockerd --tlsverify) answers to plain HTTP. */
+static int h_tls_port(fake_t *f, int fd, const fd_req_t *r, void *arg)
+{
+    static const char ans[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+                              "Client sent an HTTP request to an HTTPS server.\n";
+
+    (void)f;
+    (void)r;
+    (void)arg;
+    fake_write(fd, ans, sizeof(ans) - 1);
+    return 0;
+}
+
 static int h_old_docker(fake_t *f, int fd, const fd_req_t *r, void *arg)
 {
     (void)f;
@@ -423,6 +436,24 @@ static void test_ping_not_docker(void **state)
     assert_non_null(strstr(r.errstr, "not a Docker endpoint"));
     assert_non_null(strstr(r.errstr, fake_path(e->fake)));
     assert_null(dkr_client_api_version(e->cli));
+    env_free(e);
+}
+
+/* Plain HTTP to an engine that speaks TLS: a TLS error that says so, no
+ * "not a Docker endpoint". */
+static void test_ping_tls_port(void **state)
+{
+    env_t *e = env_new(h_tls_port, 5000);
+    res_t r;
+
+    (void)state;
+    ping(e, &r);
+    assert_int_equal(r.rc, DKR_ERR_TLS);
+    assert_non_null(strstr(r.errstr, "speaks TLS (HTTPS), but plain HTTP was used"));
+    assert_non_null(strstr(r.errstr, fake_path(e->fake)));
+    assert_null(strstr(r.errstr, "not a Docker endpoint"));
+    assert_null(dkr_client_api_version(e->cli));
+    assert_int_equal(fake_requests(e->fake), 1);   /* asked once, never retried */
     env_free(e);
 }
 
@@ -1053,6 +1084,7 @@ int main(void)
         cmocka_unit_test(test_ping_ok),
         cmocka_unit_test(test_body_headers),
         cmocka_unit_test(test_ping_not_docker),
+        cmocka_unit_test(test_ping_tls_port),
         cmocka_unit_test(test_ping_too_old),
         cmocka_unit_test(test_status_mapping),
         cmocka_unit_test(test_garbage),

@@ -83,6 +83,7 @@ void dkr_mca_show_endpoint_failure(const dkr_mca_rt_t *rt, int rc, const char *e
     const char *topic = DKR_ERR_API_VERSION == rc ? "api-too-old"
                       : DKR_ERR_PROTOCOL == rc ? "endpoint-not-docker"
                       : DKR_ERR_HTTP == rc ? "engine-error"
+                      : DKR_ERR_TLS == rc ? "endpoint-tls"
                       : "endpoint-unreachable";
 
     dkr_mca_show_help(rt, DKR_HELP_FILE, topic, endpoint,
