@@ -67,7 +67,7 @@ typedef struct plm_docker_rt {
     const char *const *mca_flags;      /* argv flags followed by "name value" */
     const char *const *env_forward;    /* environment prefixes passed to the daemons */
     const char *const *env_drop;       /* ... except these */
-    const char *oob_env_prefix;        /* e.g. "OMPI_MCA_" for oob_tcp_if_include */
+    const char *oob_env_prefix;        /* e.g. "OMPI_MCA_" for oob_tcp_if_include; NULL: not set */
     const char *btl_env_prefix;        /* the MPI library's, for btl_tcp_if_include */
     /* The daemon's argv for this launch (the daemon command and the
      * runtime's basic arguments), the index of its vpid placeholder in

@@ -310,7 +310,8 @@ static bool build_daemon_cmd(launch_t *ln, const dkr_net_choice_t *net)
     }
     /* daemons' and ranks' TCP on the shared network, unless the user chose */
     if ('\0' != net->cidr[0]) {
-        if (!user_set(ln, RT->oob_env_prefix, "oob", "tcp", "if_include")
+        if (NULL != RT->oob_env_prefix
+            && !user_set(ln, RT->oob_env_prefix, "oob", "tcp", "if_include")
             && !user_set(ln, RT->oob_env_prefix, "oob", "tcp", "if_exclude")
             && 0 > asprintf(&extra[nextra++], "%soob_tcp_if_include=%s", RT->oob_env_prefix, net->cidr)) {
             return false;

@@ -161,7 +161,10 @@ static plm_docker_rt_t rt = {
     .mca_flags = mca_flags,
     .env_forward = env_forward,
     .env_drop = env_drop,
-    .oob_env_prefix = "PRTE_MCA_",
+    /* Not oob_tcp_if_include: prted resolves it before it has listed its
+     * interfaces, warns "Did not find interface matching this subnet" and
+     * ignores it (seen with PRRTE 3.0.8); the daemon URI is filtered. */
+    .oob_env_prefix = NULL,
     .btl_env_prefix = "OMPI_MCA_",
     .daemon_argv = daemon_argv,
     .cmd_line = cmd_line,
