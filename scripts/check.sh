@@ -4,8 +4,9 @@
 #   installs what is missing (apt-get), makes sure a Docker engine runs
 #   (starts dockerd if none answers, and stops it again at the end), builds
 #   or finds the test images (cached), builds and installs the project, runs
-#   the unit tests (make check, cmocka) and the integration tests
-#   (test/integration/run.sh), and ends with "N passed, N failed" over both.
+#   the unit tests (make check, cmocka), a short fuzzing round of the
+#   parsers (test/fuzz/run.sh) and the integration tests
+#   (test/integration/run.sh), and ends with "N passed, N failed" over all of them.
 #   Exit status non-zero if anything failed. The images stay cached.
 #
 # Then the same for Open MPI 5 (PRRTE), in Debian trixie containers (Open
@@ -103,6 +104,25 @@ else
     failures+=("build: $OD_BUILD_FAILED")
     failed=$((failed + 1))
 fi
+
+# A short fuzzing round of the parsers (test/fuzz/README.md): each target's
+# pass or failure counts, a missing clang is one failure.
+t0=$(od_now)
+fuzz_dir=$(mktemp -d "${TMPDIR:-/tmp}/ompi-docker-fuzz.XXXXXX")
+flog="$fuzz_dir/run.log"
+test/fuzz/run.sh --seconds 20 --jobs 2 --build-dir "$fuzz_dir/build" 2>&1 | tee "$flog"
+frc=${PIPESTATUS[0]}
+line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$flog" | tail -n 1)
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]] && [ "$frc" -ne 2 ]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+    [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} fuzz targets (logs in $fuzz_dir)")
+else
+    failures+=("fuzz targets (status $frc)")
+    failed=$((failed + 1))
+fi
+[ "$frc" -ne 0 ] || rm -rf "$fuzz_dir"
+od_log "fuzz: $(od_elapsed "$t0") s"
 
 # The parameter reference must say what the installed components register.
 if scripts/params-doc.sh --check; then

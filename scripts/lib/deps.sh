@@ -13,6 +13,7 @@ OD_DEPS=(
     libcurl4-openssl-dev libjson-c-dev libevent-dev libcmocka-dev
     autoconf automake libtool pkg-config make gcc
     valgrind
+    clang libclang-rt-dev   # test/fuzz (libFuzzer + sanitizers; the runtime is only a Recommends of clang)
 )
 
 od_install_deps() {

@@ -341,7 +341,9 @@ int dkr_endpoint_parse(const char *url, const dkr_tls_opts_t *tls, dkr_endpoint_
         if (ep->tls && DKR_OK != (rc = find_tls_files(ep, tls, url, errbuf, errlen))) {
             goto fail;
         }
-        br = NULL != strchr(ep->host, ':');
+        /* brackets for an IPv6 address, and for any host given in them with a
+         * zone ('%'), which only a bracketed host may carry */
+        br = NULL != strpbrk(ep->host, ":%");
         snprintf(port, sizeof(port), "%d", ep->port);
         n = strlen("tcp://[]:") + strlen(ep->host) + strlen(port) + strlen(ep->path_prefix) + 1;
         if (NULL == (ep->url = malloc(n))) {

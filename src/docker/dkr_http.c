@@ -81,11 +81,18 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *ud)
     if (len >= 5 && 0 == strncasecmp(buf, "HTTP/", 5)) {
         const char *p = memchr(buf, ' ', len);
         long st = 0;
+        int nd = 0;
 
         while (NULL != p && p < buf + len && ' ' == *p) {
             p++;
         }
+        /* a status has three digits; a longer number is no status (and
+         * must not overflow) */
         while (NULL != p && p < buf + len && isdigit((unsigned char)*p)) {
+            if (++nd > 3) {
+                st = 0;
+                break;
+            }
             st = st * 10 + (*p++ - '0');
         }
         req->status = st;           /* a new status line (after a 1xx) starts over */

@@ -183,6 +183,9 @@ int dkr_labels_match(const char *labels, const dkr_container_t *c)
     return 0 == each_item(labels, label_missing, &l);
 }
 
+/* Larger CPU numbers or counts are not a cpuset (Linux has at most 8192). */
+#define CPUSET_MAX 65536
+
 int dkr_cpuset_count(const char *cpuset)
 {
     const char *p = cpuset;
@@ -195,18 +198,21 @@ int dkr_cpuset_count(const char *cpuset)
         char *end;
         long a = strtol(p, &end, 10), b;
 
-        if (end == p || a < 0) {
+        if (end == p || a < 0 || a >= CPUSET_MAX) {
             return 0;
         }
         b = a;
         if ('-' == *end) {
             p = end + 1;
             b = strtol(p, &end, 10);
-            if (end == p || b < a) {
+            if (end == p || b < a || b >= CPUSET_MAX) {
                 return 0;
             }
         }
         n += (int)(b - a + 1);
+        if (n > CPUSET_MAX) {
+            return 0;
+        }
         if (',' == *end) {
             end++;
         } else if ('\0' != *end) {
@@ -243,7 +249,10 @@ int dkr_node_slots(const dkr_container_t *c, int override)
         return n;
     }
     if (c->nano_cpus > 0) {
-        return (int)((c->nano_cpus + 999999999) / 1000000000);
+        /* rounded up without overflowing; absurd limits are capped like the label */
+        int64_t cpus = c->nano_cpus / 1000000000 + (0 != c->nano_cpus % 1000000000);
+
+        return cpus < 1 << 20 ? (int)cpus : 1 << 20;
     }
     if ((n = dkr_cpuset_count(c->cpuset)) > 0) {
         return n;

@@ -91,6 +91,18 @@ char *dkr_jobc_network_name(const char *job)
 
 /* ------------------------------------------------------------- the body */
 
+/* The string member key of o; NULL when o is no object, or the member is
+ * missing, null or not a string (engine answers are not trusted). */
+static const char *str_member(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    return json_object_get_string(v);
+}
+
 static void add_str(json_object *o, const char *k, const char *v)
 {
     json_object_object_add(o, k, json_object_new_string(v));
@@ -321,7 +333,8 @@ static void inspect_network(dkr_jobc_t *j, const char *name_or_id)
 static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 {
     dkr_jobc_t *j = arg;
-    json_object *ipam = NULL, *config = NULL, *first = NULL, *subnet = NULL, *gw = NULL;
+    json_object *ipam = NULL, *config = NULL, *first = NULL;
+    const char *gw;
     const char *const *addrs = (const char *const *)j->host_addrs;
     char msg[512];
     dkr_cidr_t c;
@@ -338,8 +351,7 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
         && json_object_object_get_ex(ipam, "Config", &config)
         && json_object_is_type(config, json_type_array) && json_object_array_length(config) > 0
         && NULL != (first = json_object_array_get_idx(config, 0))
-        && json_object_object_get_ex(first, "Subnet", &subnet)
-        && DKR_OK == dkr_cidr_parse(json_object_get_string(subnet), &c)) {
+        && DKR_OK == dkr_cidr_parse(str_member(first, "Subnet"), &c)) {
         snprintf(j->net.network, sizeof(j->net.network), "%s", j->network);
         dkr_cidr_format(&c, j->net.cidr, sizeof(j->net.cidr));
         for (size_t i = 0; NULL != addrs && NULL != addrs[i]; i++) {
@@ -359,8 +371,8 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
     /* A local engine brings its new bridge up with the gateway's address on
      * this host when the first container joins. */
     if ('\0' == j->net.host_ip[0] && j->own_network && engine_is_local(j->cli) && NULL != first
-        && json_object_object_get_ex(first, "Gateway", &gw) && '\0' != json_object_get_string(gw)[0]) {
-        snprintf(j->net.host_ip, sizeof(j->net.host_ip), "%s", json_object_get_string(gw));
+        && NULL != (gw = str_member(first, "Gateway")) && '\0' != gw[0]) {
+        snprintf(j->net.host_ip, sizeof(j->net.host_ip), "%s", gw);
     }
     /* a network of our own is internal: only a host on it reaches it */
     if (j->own_network && '\0' == j->net.host_ip[0]) {
@@ -376,19 +388,19 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
 static void network_created(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 {
     dkr_jobc_t *j = arg;
-    json_object *id = NULL;
+    const char *id = NULL;
     char msg[512];
 
     (void)cli;
     j->req = NULL;
-    if (DKR_OK != res->rc || !json_object_object_get_ex(res->json, "Id", &id)) {
+    if (DKR_OK != res->rc || NULL == (id = str_member(res->json, "Id")) || '\0' == id[0]) {
         snprintf(msg, sizeof(msg), "creating network %s: %s", j->network,
                  DKR_OK != res->rc ? res->errstr : "the answer has no Id");
         ready(j, DKR_JOBC_NETWORK, DKR_OK != res->rc ? res->rc : DKR_ERR_PROTOCOL, msg);
         return;
     }
     j->own_network = 1;
-    if (NULL == (j->network_id = strdup(json_object_get_string(id)))) {
+    if (NULL == (j->network_id = strdup(id))) {
         ready(j, DKR_JOBC_NETWORK, DKR_ERR_OOM, "out of memory");
         return;
     }
@@ -452,7 +464,9 @@ static void pull_data(void *arg, const char *buf, size_t len)
     }
     for (line = strtok_r(all, "\n", &save); NULL != line; line = strtok_r(NULL, "\n", &save)) {
         json_object *o = json_tokener_parse(line), *e = NULL;
-        if (NULL != o && json_object_object_get_ex(o, "error", &e) && NULL == j->pull_error) {
+        /* {"error": "..."}; a null error is none, another type is shown as JSON */
+        if (NULL != o && json_object_object_get_ex(o, "error", &e) && NULL != e
+            && NULL == j->pull_error) {
             j->pull_error = strdup(json_object_get_string(e));
         }
         json_object_put(o);
@@ -705,9 +719,10 @@ static int list_ids(dkr_client_t *cli, struct event_base *base, const char *kind
     n = json_object_is_type(c.json, json_type_array) ? json_object_array_length(c.json) : 0;
     *ids = calloc(n + 1, sizeof(char *));
     for (size_t i = 0, k = 0; NULL != *ids && i < n; i++) {
-        json_object *id = NULL;
-        if (json_object_object_get_ex(json_object_array_get_idx(c.json, i), "Id", &id)) {
-            (*ids)[k++] = strdup(json_object_get_string(id));
+        const char *id = str_member(json_object_array_get_idx(c.json, i), "Id");
+        char *copy;
+        if (NULL != id && '\0' != id[0] && NULL != (copy = strdup(id))) {
+            (*ids)[k++] = copy;
         }
     }
     json_object_put(c.json);

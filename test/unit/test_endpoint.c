@@ -138,6 +138,19 @@ static void test_tcp(void **state)
     assert_int_equal(ep->port, 2375);
     dkr_endpoint_free(ep);
 
+    /* found by fuzz_endpoint: a bracketed host with a zone but no ':' lost
+     * its brackets in url, which then did not parse again */
+    ep = ok("tcp://[f%eth0]", NULL);
+    assert_string_equal(ep->host, "f%eth0");
+    assert_string_equal(ep->url, "tcp://[f%eth0]:2375");
+    {
+        dkr_endpoint_t *again = ok(ep->url, NULL);
+        assert_string_equal(again->host, "f%eth0");
+        assert_string_equal(again->url, ep->url);
+        dkr_endpoint_free(again);
+    }
+    dkr_endpoint_free(ep);
+
     ep = ok("http://h:80/", NULL);
     assert_int_equal(ep->tls, 0);
     assert_int_equal(ep->port, 80);

@@ -146,6 +146,19 @@ static int h_not_docker(fake_t *f, int fd, const fd_req_t *r, void *arg)
     return 1;
 }
 
+/* A status line with a number far too long for a status (fuzz_http found
+ * that reading it overflowed a long). */
+static int h_long_status(fake_t *f, int fd, const fd_req_t *r, void *arg)
+{
+    static const char ans[] = "HTTP/1.1 20000000000000000000000 OK\r\nApi-Version: 1.41\r\n"
+                              "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK";
+    (void)f;
+    (void)r;
+    (void)arg;
+    fake_write(fd, ans, sizeof(ans) - 1);
+    return 0;
+}
+
 /* What Go's net/http (dockerd --tlsverify) answers to plain HTTP. */
 static int h_tls_port(fake_t *f, int fd, const fd_req_t *r, void *arg)
 {
@@ -422,6 +435,19 @@ static void test_body_headers(void **state)
     assert_non_null(strcasestr(seen.headers, "Content-Type: application/json\r\n"));
     assert_null(strcasestr(seen.headers, "Expect:"));
     assert_null(strcasestr(seen.headers, "Upgrade"));
+    env_free(e);
+}
+
+static void test_long_status(void **state)
+{
+    env_t *e = env_new(h_long_status, 5000);
+    res_t r;
+
+    (void)state;
+    ping(e, &r);
+    assert_int_equal(r.fired, 1);
+    assert_int_not_equal(r.rc, DKR_OK);
+    assert_null(dkr_client_api_version(e->cli));
     env_free(e);
 }
 
@@ -1104,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_tcp_prefix),
         cmocka_unit_test(test_tcp_ipv6_and_refused),
         cmocka_unit_test(test_tls_failure),
+        cmocka_unit_test(test_long_status),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -163,6 +163,10 @@ static void test_create_body(void **state)
 static volatile int started_flag;
 static volatile int pull_fails;
 static volatile int listings;
+/* test_prepare_odd_answers: 1 the network create answer has a null Id,
+ * 2 the network's gateway is null; image "odd:1" is pulled with null errors */
+static volatile int odd_net;
+static volatile int odd_inspects;
 
 static const char STREAM_HEAD[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: 1.41\r\n\r\n";
@@ -222,6 +226,22 @@ static int h_engine(fake_t *f, int fd, const fd_req_t *r, void *arg)
                                     "\"errorDetail\":{\"message\":\"connection refused\"}}\n";
         pull_fails++;
         fake_docker_reply(fd, 200, lines);
+    } else if (0 == strcmp(r->path, "/v1.41/images/odd:1/json")) {
+        if (odd_inspects++ < 1) {
+            fake_docker_reply(fd, 404, "{\"message\":\"No such image: odd:1\"}");
+        } else {
+            fake_docker_reply(fd, 200, "{\"Id\":\"sha256:2\"}");
+        }
+    } else if (0 == strcmp(r->path, "/v1.41/images/create?fromImage=odd&tag=1")) {
+        fake_docker_reply(fd, 200, "{\"status\":\"Pulling\",\"error\":null}\n{\"error\":null}\n"
+                                   "{\"status\":\"Downloaded newer image for odd:1\"}\n");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/create") && 1 == odd_net) {
+        fake_docker_reply(fd, 201, "{\"Id\":null,\"Warning\":\"\"}");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/create") && 2 == odd_net) {
+        fake_docker_reply(fd, 201, "{\"Id\":\"nid2\",\"Warning\":\"\"}");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/nid2")) {
+        fake_docker_reply(fd, 200, "{\"Name\":\"ompi-j-net\",\"Id\":\"nid2\",\"IPAM\":{\"Config\":"
+                                   "[{\"Subnet\":\"10.78.0.0/24\",\"Gateway\":null}]}}");
     } else if (0 == strcmp(r->path, "/v1.41/networks/create")) {
         fake_docker_reply(fd, 201, "{\"Id\":\"nid1\",\"Warning\":\"\"}");
     } else if (0 == strcmp(r->path, "/v1.41/networks/nid1")) {
@@ -256,6 +276,8 @@ static env_t *env_new(void)
     started_flag = 0;
     pull_fails = 0;
     listings = 0;
+    odd_net = 0;
+    odd_inspects = 0;
     e->fake = fake_start(h_engine, NULL);
     snprintf(url, sizeof(url), "unix://%s", fake_path(e->fake));
     assert_int_equal(DKR_OK, dkr_endpoint_parse(url, NULL, &e->ep, err, sizeof(err)));
@@ -439,6 +461,43 @@ static void test_prepare(void **state)
     env_free(e);
 }
 
+/* Found by fuzz_json: JSON nulls where strings were expected crashed the
+ * pull ({"error":null}), the network create (null Id) and inspect (null
+ * Gateway) handlers. */
+static void test_prepare_odd_answers(void **state)
+{
+    env_t *e = env_new();
+    const char *addrs[] = { "192.168.1.5/24", NULL };
+    dkr_jobc_spec_t spec = { .image = "odd:1", .job = "j", .owner = "0" };
+    jrec_t x = { 0 };
+    const char *err = NULL;
+    int rc = 0;
+    dkr_jobc_t *j;
+
+    (void)state;
+    odd_net = 1;        /* pulled (null errors are none), then no Id */
+    j = dkr_jobc_prepare(e->cli, &spec, addrs, j_ready, &x);
+    assert_int_equal(DKR_OK, dkr_libevent_run_until(e->base, &x.ready, 5000));
+    assert_false(x.ok);
+    assert_int_equal(DKR_JOBC_NETWORK, dkr_jobc_failure(j, &rc, &err));
+    assert_int_equal(DKR_ERR_PROTOCOL, rc);
+    assert_non_null(strstr(err, "no Id"));
+    assert_int_equal(2, odd_inspects);
+    dkr_jobc_free(j);
+
+    odd_net = 2;        /* a null gateway: the host has no address on the network */
+    memset(&x, 0, sizeof(x));
+    j = dkr_jobc_prepare(e->cli, &spec, addrs, j_ready, &x);
+    assert_int_equal(DKR_OK, dkr_libevent_run_until(e->base, &x.ready, 5000));
+    assert_false(x.ok);
+    assert_int_equal(DKR_JOBC_NETWORK, dkr_jobc_failure(j, &rc, &err));
+    assert_non_null(strstr(err, "no address on the job's network"));
+    assert_string_equal("10.78.0.0/24", dkr_jobc_network(j)->cidr);
+    assert_string_equal("", dkr_jobc_network(j)->host_ip);
+    dkr_jobc_free(j);
+    env_free(e);
+}
+
 static void test_cleanup(void **state)
 {
     env_t *e = env_new();
@@ -474,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_create_body),
         cmocka_unit_test(test_run_container),
         cmocka_unit_test(test_prepare),
+        cmocka_unit_test(test_prepare_odd_answers),
         cmocka_unit_test(test_cleanup),
     };
     return cmocka_run_group_tests_name("jobc", tests, NULL, NULL);

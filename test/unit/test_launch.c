@@ -120,7 +120,7 @@ static int h_engine(fake_t *f, int fd, const fd_req_t *r, void *arg)
             fake_docker_reply(fd, 200, json);
         }
     } else if (container_path(r->path, "exec", name, sizeof(name))) {
-        char body[64];
+        char body[300];     /* room for any name: no truncation warning */
         snprintf(body, sizeof(body), "{\"Id\":\"x%s\"}", name);
         fake_docker_reply(fd, 201, body);
     } else if (0 == strcmp(r->path, "/v1.41/exec/xid1/start")) {
@@ -492,8 +492,17 @@ static void test_discover_pure(void **state)
     assert_int_equal(0, dkr_cpuset_count("3-1"));
     assert_int_equal(0, dkr_cpuset_count("x"));
     assert_int_equal(0, dkr_cpuset_count(NULL));
+    /* found by fuzz_json: huge numbers overflowed the count */
+    assert_int_equal(0, dkr_cpuset_count("0-7777777777777777777777777777777777771,1"));
+    assert_int_equal(0, dkr_cpuset_count("9223372036854775807"));
+    assert_int_equal(0, dkr_cpuset_count("0-65535,0-65535"));
+    assert_int_equal(65536, dkr_cpuset_count("0-65535"));
     assert_int_equal(1, dkr_node_slots(&c, 0));
     assert_int_equal(9, dkr_node_slots(&c, 9));
+    c.nano_cpus = INT64_MAX;         /* no overflow rounding it up */
+    assert_int_equal(1 << 20, dkr_node_slots(&c, 0));
+    c.nano_cpus = 1500000000;
+    assert_int_equal(2, dkr_node_slots(&c, 0));
     c.nano_cpus = 2000000000;
     assert_int_equal(2, dkr_node_slots(&c, 0));
     c.labels = labels;
