@@ -76,7 +76,7 @@ if od_build_install; then
         echo "----- ${log#"$OD_BUILD_DIR"/}"
         cat "$log"
         n=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
-        m=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s), listed below:.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+        m=$(sed -n 's/^\[  FAILED  \] \([^ ]*: \)\{0,1\}\([0-9][0-9]*\) test(s), listed below:.*/\2/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
         unit_pass=$((unit_pass + n))
         unit_fail=$((unit_fail + m))
     done < <(find "$OD_BUILD_DIR/test/unit" -name '*.log' 2>/dev/null | sort)

@@ -214,7 +214,7 @@ prrte_unit_tests() {
     fi
     sed -n '/^----- test\/unit\//,$p' "$log"
     PRRTE_UNIT_PASS=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
-    PRRTE_UNIT_FAIL=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s), listed below:.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+    PRRTE_UNIT_FAIL=$(sed -n 's/^\[  FAILED  \] \([^ ]*: \)\{0,1\}\([0-9][0-9]*\) test(s), listed below:.*/\2/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
     PRRTE_CHECK_RC=$rc
     [ "$log" = "$PRRTE_LOG" ] || rm -f "$log"
     echo "unit tests (cmocka, Open MPI 5 build): $PRRTE_UNIT_PASS ok, $PRRTE_UNIT_FAIL failed"

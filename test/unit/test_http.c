@@ -446,8 +446,14 @@ static void test_long_status(void **state)
     (void)state;
     ping(e, &r);
     assert_int_equal(r.fired, 1);
-    assert_int_not_equal(r.rc, DKR_OK);
-    assert_null(dkr_client_api_version(e->cli));
+    /* libcurl 7.88 (Debian 12) refuses such a reply; 8.x (trixie) reads its
+     * first three digits as 200.  Either way: one answer, no overflow (the
+     * point of this test, under valgrind and the fuzzer's UBSan). */
+    if (DKR_OK == r.rc) {
+        assert_string_equal(dkr_client_api_version(e->cli), "1.41");
+    } else {
+        assert_null(dkr_client_api_version(e->cli));
+    }
     env_free(e);
 }
 
