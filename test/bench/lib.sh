@@ -18,6 +18,8 @@ TOP=$(cd "$BENCH_DIR/../.." && pwd)
 . "$TOP/scripts/lib/dockerd.sh"
 # shellcheck source=scripts/lib/image.sh
 . "$TOP/scripts/lib/image.sh"
+# shellcheck source=scripts/lib/deps.sh
+. "$TOP/scripts/lib/deps.sh"
 
 BENCH_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 LABEL=ompi-docker.test=bench-$BENCH_ID
@@ -94,6 +96,9 @@ bench_setup() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     [ "$(id -u)" -eq 0 ] || od_die "run as root (containers, mount namespaces, nsenter)"
+    # the project's packages, plus what only the benchmark uses (the curl
+    # agent, the plot, ss)
+    od_install_deps curl gnuplot-nox iproute2
     RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/ompi-docker-bench.$BENCH_ID.XXXXXX")
     for i in mpirun ompi_info nsenter curl unshare ss; do
         command -v "$i" >/dev/null || od_die "$i not found"
