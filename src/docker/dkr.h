@@ -230,6 +230,10 @@ typedef struct dkr_container {
     char *cpuset;       /* HostConfig.CpusetCpus, NULL when unset */
 } dkr_container_t;
 
+/* The string member key of o; NULL when o is no object or the member is
+ * missing, null or of another type (engine answers are not trusted). */
+const char *dkr_json_str(struct json_object *o, const char *key);
+
 /* From GET /containers/{id}/json or one item of GET /containers/json.
  * DKR_ERR_PROTOCOL when obj is not an object with an "Id". */
 int dkr_container_from_json(struct json_object *obj, dkr_container_t **out);

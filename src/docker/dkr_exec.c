@@ -140,8 +140,7 @@ static void start_inspect(dkr_exec_t *ex)
 static void step_create_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 {
     dkr_exec_t *ex = arg;
-    const char *id = NULL;
-    struct json_object *v;
+    const char *id;
     char what[256];
     char *path;
 
@@ -153,11 +152,7 @@ static void step_create_done(dkr_client_t *cli, const dkr_result_t *res, void *a
         finish(ex, res, res->rc, -1, what);
         return;
     }
-    if (NULL != res->json && json_object_object_get_ex(res->json, "Id", &v) &&
-        json_object_is_type(v, json_type_string)) {
-        id = json_object_get_string(v);
-    }
-    if (NULL == id || '\0' == *id) {
+    if (NULL == (id = dkr_json_str(res->json, "Id")) || '\0' == *id) {
         fail_now(ex, DKR_ERR_PROTOCOL, what, "the answer has no exec Id");
         return;
     }

@@ -20,7 +20,7 @@ static struct json_object *get(struct json_object *o, const char *key, enum json
     return v;
 }
 
-static const char *get_str(struct json_object *o, const char *key)
+const char *dkr_json_str(struct json_object *o, const char *key)
 {
     struct json_object *v = get(o, key, json_type_string);
 
@@ -92,7 +92,7 @@ void dkr_containers_free(dkr_container_t **v, size_t n)
 /* Inspect has "Name": "/x"; list items "Names": ["/x", "/other/link"]. */
 static char *pick_name(struct json_object *obj)
 {
-    const char *n = get_str(obj, "Name");
+    const char *n = dkr_json_str(obj, "Name");
     struct json_object *names;
     size_t i, len;
 
@@ -174,9 +174,9 @@ static int parse_nets(struct json_object *nets, dkr_container_t *c)
         a = &c->nets[i++];
         c->n_nets = i;
         a->network = strdup(name);
-        a->network_id = dup_or_empty(get_str(net, "NetworkID"));
-        a->ip = dup_or_empty(get_str(net, "IPAddress"));
-        a->gateway = dup_or_empty(get_str(net, "Gateway"));
+        a->network_id = dup_or_empty(dkr_json_str(net, "NetworkID"));
+        a->ip = dup_or_empty(dkr_json_str(net, "IPAddress"));
+        a->gateway = dup_or_empty(dkr_json_str(net, "Gateway"));
         a->prefix_len = (int)get_int(net, "IPPrefixLen");
         if (!a->network || !a->network_id || !a->ip || !a->gateway) {
             return DKR_ERR_OOM;
@@ -197,7 +197,7 @@ int dkr_container_from_json(struct json_object *obj, dkr_container_t **out)
     }
     *out = NULL;
     if (NULL == obj || !json_object_is_type(obj, json_type_object) ||
-        NULL == (id = get_str(obj, "Id")) || '\0' == *id) {
+        NULL == (id = dkr_json_str(obj, "Id")) || '\0' == *id) {
         return DKR_ERR_PROTOCOL;
     }
     if (NULL == (c = calloc(1, sizeof(*c)))) {
@@ -210,22 +210,22 @@ int dkr_container_from_json(struct json_object *obj, dkr_container_t **out)
     if (NULL == (c->id = strdup(id)) || NULL == (c->name = pick_name(obj))) {
         goto fail;
     }
-    if (NULL != config && NULL != (s = get_str(config, "Hostname")) &&
+    if (NULL != config && NULL != (s = dkr_json_str(config, "Hostname")) &&
         NULL == (c->hostname = strdup(s))) {
         goto fail;
     }
     /* Config.Image is the name the user gave; inspect's top-level Image is
      * the sha256 id, a list item's is the name. */
-    s = NULL != config ? get_str(config, "Image") : NULL;
-    if (NULL == (c->image = dup_or_empty(NULL != s ? s : get_str(obj, "Image")))) {
+    s = NULL != config ? dkr_json_str(config, "Image") : NULL;
+    if (NULL == (c->image = dup_or_empty(NULL != s ? s : dkr_json_str(obj, "Image")))) {
         goto fail;
     }
     if (NULL != (state_obj = get(obj, "State", json_type_object))) {
-        c->state = dup_or_empty(get_str(state_obj, "Status"));
+        c->state = dup_or_empty(dkr_json_str(state_obj, "Status"));
         c->running = get_bool(state_obj, "Running");
         c->paused = get_bool(state_obj, "Paused");
     } else {
-        c->state = dup_or_empty(get_str(obj, "State"));
+        c->state = dup_or_empty(dkr_json_str(obj, "State"));
         if (NULL != c->state) {
             c->running = 0 == strcmp(c->state, "running");
             c->paused = 0 == strcmp(c->state, "paused");
@@ -241,7 +241,7 @@ int dkr_container_from_json(struct json_object *obj, dkr_container_t **out)
     }
     rc = DKR_ERR_OOM;
     c->nano_cpus = get_int(hostcfg, "NanoCpus");
-    if (NULL != (s = get_str(hostcfg, "CpusetCpus")) && '\0' != *s &&
+    if (NULL != (s = dkr_json_str(hostcfg, "CpusetCpus")) && '\0' != *s &&
         NULL == (c->cpuset = strdup(s))) {
         goto fail;
     }

@@ -245,7 +245,7 @@ static void attach_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 static void create_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 {
     dkr_run_t *r = arg;
-    struct json_object *v = NULL;
+    const char *id;
     char what[300];
 
     (void)cli;
@@ -258,12 +258,11 @@ static void create_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
         finish(r, res, res->rc, -1, what);
         return;
     }
-    if (NULL == res->json || !json_object_object_get_ex(res->json, "Id", &v)
-        || !json_object_is_type(v, json_type_string) || '\0' == json_object_get_string(v)[0]) {
+    if (NULL == (id = dkr_json_str(res->json, "Id")) || '\0' == id[0]) {
         fail_now(r, DKR_ERR_PROTOCOL, what, "the answer has no container Id");
         return;
     }
-    if (NULL == (r->id = strdup(json_object_get_string(v)))) {
+    if (NULL == (r->id = strdup(id))) {
         fail_now(r, DKR_ERR_OOM, what, "out of memory");
         return;
     }

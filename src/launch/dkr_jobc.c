@@ -91,18 +91,6 @@ char *dkr_jobc_network_name(const char *job)
 
 /* ------------------------------------------------------------- the body */
 
-/* The string member key of o; NULL when o is no object, or the member is
- * missing, null or not a string (engine answers are not trusted). */
-static const char *str_member(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string)) {
-        return NULL;
-    }
-    return json_object_get_string(v);
-}
-
 static void add_str(json_object *o, const char *k, const char *v)
 {
     json_object_object_add(o, k, json_object_new_string(v));
@@ -351,7 +339,7 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
         && json_object_object_get_ex(ipam, "Config", &config)
         && json_object_is_type(config, json_type_array) && json_object_array_length(config) > 0
         && NULL != (first = json_object_array_get_idx(config, 0))
-        && DKR_OK == dkr_cidr_parse(str_member(first, "Subnet"), &c)) {
+        && DKR_OK == dkr_cidr_parse(dkr_json_str(first, "Subnet"), &c)) {
         snprintf(j->net.network, sizeof(j->net.network), "%s", j->network);
         dkr_cidr_format(&c, j->net.cidr, sizeof(j->net.cidr));
         for (size_t i = 0; NULL != addrs && NULL != addrs[i]; i++) {
@@ -371,7 +359,7 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
     /* A local engine brings its new bridge up with the gateway's address on
      * this host when the first container joins. */
     if ('\0' == j->net.host_ip[0] && j->own_network && engine_is_local(j->cli) && NULL != first
-        && NULL != (gw = str_member(first, "Gateway")) && '\0' != gw[0]) {
+        && NULL != (gw = dkr_json_str(first, "Gateway")) && '\0' != gw[0]) {
         snprintf(j->net.host_ip, sizeof(j->net.host_ip), "%s", gw);
     }
     /* a network of our own is internal: only a host on it reaches it */
@@ -393,7 +381,7 @@ static void network_created(dkr_client_t *cli, const dkr_result_t *res, void *ar
 
     (void)cli;
     j->req = NULL;
-    if (DKR_OK != res->rc || NULL == (id = str_member(res->json, "Id")) || '\0' == id[0]) {
+    if (DKR_OK != res->rc || NULL == (id = dkr_json_str(res->json, "Id")) || '\0' == id[0]) {
         snprintf(msg, sizeof(msg), "creating network %s: %s", j->network,
                  DKR_OK != res->rc ? res->errstr : "the answer has no Id");
         ready(j, DKR_JOBC_NETWORK, DKR_OK != res->rc ? res->rc : DKR_ERR_PROTOCOL, msg);
@@ -719,7 +707,7 @@ static int list_ids(dkr_client_t *cli, struct event_base *base, const char *kind
     n = json_object_is_type(c.json, json_type_array) ? json_object_array_length(c.json) : 0;
     *ids = calloc(n + 1, sizeof(char *));
     for (size_t i = 0, k = 0; NULL != *ids && i < n; i++) {
-        const char *id = str_member(json_object_array_get_idx(c.json, i), "Id");
+        const char *id = dkr_json_str(json_object_array_get_idx(c.json, i), "Id");
         char *copy;
         if (NULL != id && '\0' != id[0] && NULL != (copy = strdup(id))) {
             (*ids)[k++] = copy;
