@@ -203,6 +203,9 @@ dkr_request_t *dkr_stream(dkr_client_t *cli, const char *method, const char *pat
 /* Percent-escapes s (all but A-Za-z0-9-._~) for a query value or one path
  * component; free() the result. */
 char *dkr_escape(const char *s);
+/* prefix, then s escaped, then tail ("/containers/", id, "/json"); malloc'd,
+ * NULL when out of memory. */
+char *dkr_path(const char *prefix, const char *s, const char *tail);
 
 /* ------------------------------------------------------- parsed objects */
 

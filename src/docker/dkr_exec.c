@@ -66,22 +66,6 @@ static void fail_now(dkr_exec_t *ex, int rc, const char *what, const char *msg)
     finish(ex, &r, rc, -1, what);
 }
 
-/* "/exec/<id>/start" with the id escaped. */
-static char *exec_path(const char *id, const char *tail)
-{
-    char *esc = dkr_escape(id), *p = NULL;
-    size_t n;
-
-    if (NULL != esc) {
-        n = strlen(esc) + strlen(tail) + 8;
-        if (NULL != (p = malloc(n))) {
-            snprintf(p, n, "/exec/%s%s", esc, tail);
-        }
-    }
-    free(esc);
-    return p;
-}
-
 /* --------------------------------------------------------------- stream */
 
 static void on_frame(void *arg, int stream, const char *buf, size_t len)
@@ -127,7 +111,7 @@ static const dkr_req_ops_t stream_ops = { on_head, on_data };
 
 static void start_inspect(dkr_exec_t *ex)
 {
-    char *path = exec_path(ex->id, "/json");
+    char *path = dkr_path("/exec/", ex->id, "/json");
 
     ex->req = NULL == path ? NULL
         : dkr__request_new(ex->cli, "GET", path, 1, NULL, DKR_KIND_CALL, step_inspect_done, ex);
@@ -156,7 +140,7 @@ static void step_create_done(dkr_client_t *cli, const dkr_result_t *res, void *a
         fail_now(ex, DKR_ERR_PROTOCOL, what, "the answer has no exec Id");
         return;
     }
-    if (NULL == (ex->id = strdup(id)) || NULL == (path = exec_path(id, "/start"))) {
+    if (NULL == (ex->id = strdup(id)) || NULL == (path = dkr_path("/exec/", id, "/start"))) {
         fail_now(ex, DKR_ERR_OOM, what, "out of memory");
         return;
     }
@@ -244,7 +228,7 @@ dkr_exec_t *dkr_exec_run(dkr_client_t *cli, const char *container, const dkr_exe
 {
     struct json_object *body = NULL;
     dkr_exec_t *ex;
-    char *esc = NULL, *path = NULL;
+    char *path = NULL;
 
     if (NULL == cli || cli->dying || NULL == ops || NULL == (ex = calloc(1, sizeof(*ex)))) {
         return NULL;
@@ -265,14 +249,10 @@ dkr_exec_t *dkr_exec_run(dkr_client_t *cli, const char *container, const dkr_exe
         ex->req = dkr__request_failed(cli, "POST", "/containers/-/exec", DKR_ERR_ARG,
                                       "empty command (no argv[0])", step_create_done, ex);
     } else {
-        size_t n;
-
         if (NULL == (body = dkr_exec_create_body(spec)) ||
-            NULL == (esc = dkr_escape(container)) ||
-            NULL == (path = malloc(n = strlen(esc) + sizeof("/containers//exec")))) {
+            NULL == (path = dkr_path("/containers/", container, "/exec"))) {
             goto oom;
         }
-        snprintf(path, n, "/containers/%s/exec", esc);
         ex->req = dkr__request_new(cli, "POST", path, 1,
                                    json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
                                                                   JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -282,13 +262,11 @@ dkr_exec_t *dkr_exec_run(dkr_client_t *cli, const char *container, const dkr_exe
         goto oom;
     }
     json_object_put(body);
-    free(esc);
     free(path);
     return ex;
 
 oom:
     json_object_put(body);
-    free(esc);
     free(path);
     dkr__exec_destroy(ex);
     return NULL;

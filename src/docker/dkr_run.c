@@ -86,23 +86,10 @@ static void maybe_done(dkr_run_t *r)
     }
 }
 
-/* "/containers/<id><tail>" with the id escaped. */
-static char *container_path(const char *id, const char *tail)
-{
-    char *esc = dkr_escape(id), *p = NULL;
-    size_t n;
-
-    if (NULL != esc && NULL != (p = malloc(n = strlen(esc) + strlen(tail) + 16))) {
-        snprintf(p, n, "/containers/%s%s", esc, tail);
-    }
-    free(esc);
-    return p;
-}
-
 static dkr_request_t *request(dkr_run_t *r, const char *method, const char *tail, const char *body,
                               int kind, dkr_done_cb cb)
 {
-    char *path = container_path(r->id, tail);
+    char *path = dkr_path("/containers/", r->id, tail);
     dkr_request_t *req = NULL == path ? NULL
                          : dkr__request_new(r->cli, method, path, 1, body, kind, cb, r);
 
@@ -281,9 +268,8 @@ dkr_run_t *dkr_run_container(dkr_client_t *cli, const char *name, struct json_ob
                              const dkr_run_ops_t *ops, void *arg)
 {
     const char *s;
-    char *esc = NULL, *path = NULL;
+    char *path = NULL;
     dkr_run_t *r;
-    size_t n;
 
     if (NULL == cli || cli->dying || NULL == ops || NULL == body || NULL == (r = calloc(1, sizeof(*r)))) {
         return NULL;
@@ -297,25 +283,19 @@ dkr_run_t *dkr_run_container(dkr_client_t *cli, const char *name, struct json_ob
         || NULL == (r->body = strdup(s))) {
         goto oom;
     }
-    if (NULL != name && '\0' != name[0]) {
-        if (NULL == (esc = dkr_escape(name))
-            || NULL == (path = malloc(n = strlen(esc) + sizeof("/containers/create?name=")))) {
-            goto oom;
-        }
-        snprintf(path, n, "/containers/create?name=%s", esc);
-    } else if (NULL == (path = strdup("/containers/create"))) {
+    path = NULL != name && '\0' != name[0] ? dkr_path("/containers/create?name=", name, "")
+                                            : strdup("/containers/create");
+    if (NULL == path) {
         goto oom;
     }
     r->create = dkr__request_new(cli, "POST", path, 1, r->body, DKR_KIND_CALL, create_done, r);
     if (NULL == r->create) {
         goto oom;
     }
-    free(esc);
     free(path);
     return r;
 
 oom:
-    free(esc);
     free(path);
     dkr__run_destroy(r);
     return NULL;

@@ -95,3 +95,15 @@ char *dkr_escape(const char *s)
     *o = '\0';
     return out;
 }
+
+char *dkr_path(const char *prefix, const char *s, const char *tail)
+{
+    char *esc = dkr_escape(s), *p = NULL;
+    size_t n;
+
+    if (NULL != esc && NULL != (p = malloc(n = strlen(prefix) + strlen(esc) + strlen(tail) + 1))) {
+        snprintf(p, n, "%s%s%s", prefix, esc, tail);
+    }
+    free(esc);
+    return p;
+}

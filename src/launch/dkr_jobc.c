@@ -306,14 +306,12 @@ static int engine_is_local(dkr_client_t *cli)
 
 static void inspect_network(dkr_jobc_t *j, const char *name_or_id)
 {
-    char *esc = dkr_escape(name_or_id), *path = NULL;
+    char *path = dkr_path("/networks/", name_or_id, "");
 
-    if (NULL == esc || 0 > asprintf(&path, "/networks/%s", esc)) {
-        free(esc);
+    if (NULL == path) {
         ready(j, DKR_JOBC_NETWORK, DKR_ERR_OOM, "out of memory");
         return;
     }
-    free(esc);
     j->req = dkr_call(j->cli, "GET", path, NULL, network_inspected, j);
     free(path);
 }
@@ -717,22 +715,20 @@ static int list_ids(dkr_client_t *cli, struct event_base *base, const char *kind
     return NULL == *ids ? DKR_ERR_OOM : DKR_OK;
 }
 
-/* Removes each id of kind; counts what is still there. */
-static int remove_all(dkr_client_t *cli, struct event_base *base, const char *kind, char **ids,
+/* Removes each id under prefix ("/containers/", "/networks/"); counts what
+ * is still there. */
+static int remove_all(dkr_client_t *cli, struct event_base *base, const char *prefix, char **ids,
                       int *left, char *err, size_t errlen)
 {
     int first = DKR_OK;
 
     for (size_t i = 0; NULL != ids[i]; i++) {
-        char *esc = dkr_escape(ids[i]), *path = NULL;
+        char *path = dkr_path(prefix, ids[i], 0 == strcmp(prefix, "/containers/") ? "?force=1&v=1" : "");
         sync_call_t c;
 
-        if (NULL == esc || 0 > asprintf(&path, "/%s/%s%s", kind, esc,
-                                        0 == strcmp(kind, "containers") ? "?force=1&v=1" : "")) {
-            free(esc);
+        if (NULL == path) {
             return DKR_ERR_OOM;
         }
-        free(esc);
         call_sync(cli, base, "DELETE", path, &c);
         free(path);
         json_object_put(c.json);
@@ -783,7 +779,7 @@ int dkr_jobc_cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wa
         dkr_libevent_run_until(base, &never, 100);
         waited += 100;
     }
-    if (!keep && DKR_OK != (rc = remove_all(cli, base, "containers", ids, left, err, errlen))) {
+    if (!keep && DKR_OK != (rc = remove_all(cli, base, "/containers/", ids, left, err, errlen))) {
         goto out;
     }
     if (keep && NULL != ids[0]) {
@@ -795,7 +791,7 @@ int dkr_jobc_cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wa
     if (DKR_OK != (rc = list_ids(cli, base, "networks", job, &ids, err, errlen))) {
         goto out;
     }
-    rc = remove_all(cli, base, "networks", ids, left, err, errlen);
+    rc = remove_all(cli, base, "/networks/", ids, left, err, errlen);
 
 out:
     dkr_strv_free(ids);
