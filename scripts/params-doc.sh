@@ -1,9 +1,16 @@
 #!/bin/bash
 # Writes docs/mca-params.md from what the installed components register
 # (ompi_info), so the page lists exactly the parameters, defaults and help
-# that users see.  With --check, fails when the page is out of date.
+# that users see, each with an example from docs/mca-params-examples.txt.
+# With --check, fails when the page is out of date or a parameter has no
+# example.  OMPI_MCA_mca_base_component_path, when set, is passed on (to
+# document a build that is not installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+examples=docs/mca-params-examples.txt
+keep=()
+[ -z "${OMPI_MCA_mca_base_component_path:-}" ] ||
+    keep=("OMPI_MCA_mca_base_component_path=$OMPI_MCA_mca_base_component_path")
 
 render() {
     echo "# MCA parameters"
@@ -17,10 +24,17 @@ render() {
         echo
         echo "## $fw docker"
         echo
-        echo "| parameter | default | level | meaning |"
-        echo "|---|---|---|---|"
-        env -i PATH="$PATH" HOME=/HOME ompi_info --param "$fw" docker --level 9 --parsable |
-            awk -F: -v fw="$fw" '
+        echo "| parameter | default | level | meaning | example |"
+        echo "|---|---|---|---|---|"
+        env -i PATH="$PATH" HOME=/HOME "${keep[@]}" ompi_info --param "$fw" docker --level 9 --parsable |
+            awk -F: -v fw="$fw" -v exfile="$examples" '
+                BEGIN {
+                    while ((getline ln < exfile) > 0) {
+                        if (ln ~ /^#/ || ln !~ /[^ ]/) continue
+                        k = ln; sub(/[ \t].*/, "", k); e = ln; sub(/^[^ \t]+[ \t]+/, "", e)
+                        ex[k] = e
+                    }
+                }
                 $4 == "param" && $6 == "value" { v[$5] = substr($0, index($0, ":value:") + 7); order[++n] = $5 }
                 $4 == "param" && $6 == "level" { l[$5] = $7 }
                 $4 == "param" && $6 == "help"  { h[$5] = substr($0, index($0, ":help:") + 6) }
@@ -29,15 +43,27 @@ render() {
                         p = order[i]; d = v[p]; gsub(/^"|"$/, "", d); gsub(/\/HOME/, "~", d)
                         if (d == "") d = "(empty)"
                         gsub(/\|/, "\\|", h[p])
-                        printf "| `%s` | `%s` | %s | %s |\n", p, d, l[p], h[p]
+                        e = (p in ex) ? ex[p] : ""; gsub(/\|/, "\\|", e)
+                        printf "| `%s` | `%s` | %s | %s | %s |\n", p, d, l[p], h[p], e == "" ? "" : "`" e "`"
                     }
                 }'
     done
 }
 
+# Parameters of the page without an example line.
+no_example() {
+    awk '/^\| `/ { l = $0; gsub(/\\\|/, "", l); split(l, f, "|")
+                   if (f[6] ~ /^ *$/) { gsub(/[ `]/, "", f[2]); print f[2] } }' "$1"
+}
+
 if [ "${1:-}" = --check ]; then
     if ! diff -u docs/mca-params.md <(render); then
         echo "docs/mca-params.md is out of date: run scripts/params-doc.sh" >&2
+        exit 1
+    fi
+    missing=$(no_example docs/mca-params.md)
+    if [ -n "$missing" ]; then
+        echo "no example in $examples for: $missing" >&2
         exit 1
     fi
 else
