@@ -16,8 +16,11 @@
 # cached by the tree's content), and the integration tests again with
 # IT_RUNTIME=prrte; all counted in the same final line.
 #
+# Then the Debian package (test/pkg/test_deb.sh): built, installed into a
+# clean container, a job run from it.
+#
 # Environment: OMPI_DOCKER_BUILD_DIR (default _build/), OD_MAKE_JOBS (2),
-# OD_PRRTE=0 (skip the Open MPI 5 part), and those of
+# OD_PRRTE=0 (skip the Open MPI 5 part), OD_PKG=0 (skip the package), and those of
 # test/integration/lib.sh (IT_ONLY, IT_KEEP, ...).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,6 +159,28 @@ integration() {
 # Integration tests (they report their own failures even without the build).
 export FAKE_ENDPOINT="${OD_BUILD_DIR:-$TOP}/test/apps/fake_endpoint"
 integration "integration tests"
+
+# The Debian package: dpkg-buildpackage, lintian, installed with dpkg into a
+# clean container of the base image, ompi_info and jobs run from it
+# (test/pkg/test_deb.sh, about 70 s). OD_PKG=0 skips it.
+if [ "${OD_PKG:-1}" != 0 ]; then
+    t0=$(od_now)
+    plog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-pkg.XXXXXX")
+    PKG_BASE_IMAGE="ompi-docker-base:$(img_base_hash)" PKG_TEST_IMAGE="${image:-ompi-docker-test:latest}" \
+        test/pkg/test_deb.sh 2>&1 | tee "$plog"
+    prc=${PIPESTATUS[0]}
+    line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$plog" | tail -n 1)
+    rm -f "$plog"
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" -eq 0 ] || failures+=("${BASH_REMATCH[2]} Debian package checks")
+    else
+        failures+=("Debian package test (status $prc, no summary)")
+        failed=$((failed + 1))
+    fi
+    od_log "Debian package: $(od_elapsed "$t0") s"
+fi
 
 # Open MPI 5 (PRRTE): build + unit tests in a trixie container, then the
 # integration tests with mpirun in the launcher container.

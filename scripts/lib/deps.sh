@@ -14,6 +14,7 @@ OD_DEPS=(
     autoconf automake libtool pkg-config make gcc
     valgrind
     clang libclang-rt-dev   # test/fuzz (libFuzzer + sanitizers; the runtime is only a Recommends of clang)
+    dpkg-dev debhelper lintian   # test/pkg/test_deb.sh (dpkg-buildpackage -b)
 )
 
 od_install_deps() {
