@@ -19,6 +19,7 @@ for f in "$top"/src/mca/*/docker/help-*.txt "$top"/src/mca/common/help-*.txt; do
     [ -f "$f" ] || continue
     sed -n "s/^\[\([^]]*\)\]\$/$(basename "$f") \1/p" "$f"
 done | sort -u >"$topics"
+# shellcheck disable=SC2016  # the backquotes are markdown, not a command
 sed -n 's/^#\{2,4\} .*`\[\([^]]*\)\]` (\([^)]*\)).*$/\2 \1/p' "$page" | sort -u >"$entries"
 
 [ -s "$topics" ] || { echo "no help topics found under $top/src" >&2; exit 1; }

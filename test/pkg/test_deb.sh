@@ -26,6 +26,7 @@
 # Environment: PKG_BASE_IMAGE (ompi-docker-base:66507280f57f), PKG_TEST_IMAGE
 # (ompi-docker-test:01b6dc718cf4), PKG_DEB_CACHE (where downloaded
 # dependencies are kept between runs; default /var/cache/ompi-docker-pkg-test).
+# shellcheck disable=SC2001  # sed prefixes every line of a command's output
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BASE_IMAGE=${PKG_BASE_IMAGE:-ompi-docker-base:66507280f57f}
@@ -33,7 +34,7 @@ TEST_IMAGE=${PKG_TEST_IMAGE:-ompi-docker-test:01b6dc718cf4}
 DEB_CACHE=${PKG_DEB_CACHE:-/var/cache/ompi-docker-pkg-test}
 MCADIR=/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3
 RUNID=$$-$(date +%s)
-LABEL=ompi-docker.test=pkg
+LABEL='ompi-docker.test=pkg'
 RUNLABEL=ompi-docker.pkg-run=$RUNID
 PREFIX=odpkg-$$
 deb=
@@ -57,10 +58,10 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ompi-docker-pkg.XXXXXX")
 cleanup() {
     local ids
-    ids=$(docker ps -aq --filter "label=$RUNLABEL")
-    [ -z "$ids" ] || docker rm -f $ids >/dev/null
-    ids=$(docker network ls -q --filter "label=$RUNLABEL")
-    [ -z "$ids" ] || docker network rm $ids >/dev/null
+    mapfile -t ids < <(docker ps -aq --filter "label=$RUNLABEL")
+    [ ${#ids[@]} -eq 0 ] || docker rm -f "${ids[@]}" >/dev/null
+    mapfile -t ids < <(docker network ls -q --filter "label=$RUNLABEL")
+    [ ${#ids[@]} -eq 0 ] || docker network rm "${ids[@]}" >/dev/null
     if [ "$keep_build" = 1 ]; then echo "build kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -93,7 +94,7 @@ if [ -z "$deb" ]; then
         echo "$passed passed, $failed failed"
         exit 1
     fi
-    deb=$(ls "$WORK"/build/ompi-docker_*.deb | head -n 1)
+    deb=$(find "$WORK/build" -maxdepth 1 -name 'ompi-docker_*.deb' | head -n 1)
 fi
 [ -f "$deb" ] || { echo "no .deb: $deb" >&2; exit 2; }
 log "package $(basename "$deb"), $(stat -c %s "$deb") bytes"
@@ -174,12 +175,13 @@ else
     tail -30 "$WORK/dpkg.log"
     fail "dpkg -i in the clean container"
 fi
-lx dpkg -s ompi-docker 2>/dev/null | grep -q '^Status: install ok installed' &&
-    pass "ompi-docker installed (dpkg -s)" || fail "ompi-docker not installed"
+if lx dpkg -s ompi-docker 2>/dev/null | grep -q '^Status: install ok installed'; then
+    pass "ompi-docker installed (dpkg -s)"
+else fail "ompi-docker not installed"; fi
 if lx dpkg -L ompi-docker | grep -qx "$MCADIR/mca_plm_docker.so"; then pass "installed into $MCADIR"; else fail "not in $MCADIR"; fi
-lx test -x /usr/libexec/ompi-docker/ompi-docker-reaper && pass "reaper installed" || fail "reaper missing"
+if lx test -x /usr/libexec/ompi-docker/ompi-docker-reaper; then pass "reaper installed"; else fail "reaper missing"; fi
 rc=0; lx /usr/libexec/ompi-docker/ompi-docker-reaper >/dev/null 2>&1 || rc=$?
-[ "$rc" = 2 ] && pass "reaper runs (usage, status 2)" || fail "reaper does not run (status $rc)"
+if [ "$rc" = 2 ]; then pass "reaper runs (usage, status 2)"; else fail "reaper does not run (status $rc)"; fi
 lx sh -c 'zcat /usr/share/man/man7/ompi-docker.7.gz' >"$WORK/man.txt" 2>/dev/null
 if grep -q '^\.B plm_docker_host' "$WORK/man.txt" && grep -q '^\.B ras_docker_label' "$WORK/man.txt" &&
    grep -q "$MCADIR" "$WORK/man.txt"; then
@@ -195,7 +197,7 @@ for fw in plm ras; do
     if [ -n "$params" ] && [ "$(sort <<<"$params")" = "$(sort <<<"$want")" ]; then
         pass "ompi_info: $fw docker has its $(wc -l <<<"$params") parameters"
     else
-        fail "ompi_info: $fw docker parameters differ from docs/mca-params.md: $(echo $params)"
+        fail "ompi_info: $fw docker parameters differ from docs/mca-params.md: $(tr '\n' ' ' <<<"$params")"
     fi
 done
 
@@ -232,7 +234,7 @@ fi
 # nothing of the job left in the targets
 for c in c1 c2; do
     left=$(docker top "$PREFIX-$c" -eo pid,comm 2>/dev/null | grep -c -E 'orted|hostname')
-    [ "$left" = 0 ] && pass "nothing left running in $c" || fail "$left processes left in $c"
+    if [ "$left" = 0 ]; then pass "nothing left running in $c"; else fail "$left processes left in $c"; fi
 done
 
 echo "== test_deb.sh: $(since "$t_all") s"
