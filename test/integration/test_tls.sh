@@ -27,35 +27,17 @@
 
 it_setup 0
 
-PD_SOCK=$IT_RUNDIR/tls-docker.sock
-PD_PIDFILE=$IT_RUNDIR/dockerd.pid
-PD_DATA=$IT_RUNDIR/data
-PD_EXEC=$IT_RUNDIR/exec
-PD_LOG=$IT_RUNDIR/dockerd.log
-PD_PORT=
-PD_PID=
-PD_URL=
-PD_READY=0
-PD_WHY=            # why the private engine is not ready
+# shellcheck source=test/integration/private_engine.sh
+. "$IT_DIR/private_engine.sh"
 PD_NET=$IT_PREFIX-tlsnet
-PD_BRIDGE=         # its bridge interface, once the FORWARD rule is in
-PD_C=("$IT_PREFIX-t1" "$IT_PREFIX-t2")
+PD_PORT=
+PD_URL=
 PKI=$IT_RUNDIR/pki
 GOOD=$IT_RUNDIR/certs-good
 WRONG=$IT_RUNDIR/certs-wrong-ca
 NOCERT=$IT_RUNDIR/certs-no-client
 EXPIRED=$IT_RUNDIR/certs-expired
 EXPIRED_WHY=       # set when no expired certificate could be made
-
-# pd ARGS...: the docker CLI against the private engine (its unix socket).
-pd() {
-    timeout -k 5 120 env -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_TLS \
-        DOCKER_HOST="unix://$PD_SOCK" docker "$@"
-}
-
-# on_pd CMD...: a helper of lib.sh (check_ranks, assert_no_leftovers...)
-# against the private engine.
-on_pd() { DOCKER_HOST="unix://$PD_SOCK" "$@"; }
 
 # re_quote TEXT: TEXT as an extended regular expression matching itself.
 # shellcheck disable=SC2016  # a sed expression
@@ -120,141 +102,20 @@ EOF
     fi
 }
 
-# A 198.18.N.0/24 (RFC 2544 benchmark range) no route of this machine uses.
-free_subnet() {
-    local n i
-    for ((i = 0; i < 50; i++)); do
-        n=$((RANDOM % 256))
-        ip -4 route | grep -q "^198\.18\.$n\." && continue
-        echo "198.18.$n.0/24"
-        return 0
-    done
-    return 1
-}
-
-# pd_start: the private engine, its image, network, FORWARD rule and the two
-# containers. Sets PD_READY=1, or PD_WHY.
-pd_start() {
-    local i subnet gw img_id c out
+# tls_start: the private engine, listening on tcp://127.0.0.1:PORT with
+# --tlsverify too.
+tls_start() {
     PD_PORT=$(closed_port) || { PD_WHY="no free loopback port"; return 1; }
     PD_URL=tcp://127.0.0.1:$PD_PORT
-    # Its own session: a ctrl-C of the test does not reach it first.
-    setsid dockerd --tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/server-cert.pem" \
-        --tlskey "$PKI/server-key.pem" -H "tcp://127.0.0.1:$PD_PORT" -H "unix://$PD_SOCK" \
-        --data-root "$PD_DATA" --exec-root "$PD_EXEC" --pidfile "$PD_PIDFILE" \
-        --bridge none --iptables=false --ip6tables=false >"$PD_LOG" 2>&1 </dev/null &
-    PD_PID=$!
-    for ((i = 0; i < 120; i++)); do
-        pd version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
-        if ! kill -0 "$PD_PID" 2>/dev/null; then
-            wait "$PD_PID" 2>/dev/null
-            PD_WHY="the private dockerd exited at start-up"
-            return 1
-        fi
-        sleep 0.25
-    done
-    if [ "$i" -ge 120 ]; then PD_WHY="the private dockerd did not answer within 30 s"; return 1; fi
-    i=$(cat "$PD_PIDFILE" 2>/dev/null)
-    [ -n "$i" ] && [ "$(cat "/proc/$i/comm" 2>/dev/null)" = dockerd ] && PD_PID=$i
-    # The test image, by its exact tag; nothing is ever pulled.
-    img_id=$(od_docker image inspect -f '{{.Id}}' "$IT_IMAGE") \
-        || { PD_WHY="no image $IT_IMAGE on the machine's engine"; return 1; }
-    od_docker save "$IT_IMAGE" | pd load -q >/dev/null \
-        || { PD_WHY="docker save | docker load of $IT_IMAGE failed"; return 1; }
-    [ "$(pd image inspect -f '{{.Id}}' "$IT_IMAGE" 2>/dev/null)" = "$img_id" ] \
-        || { PD_WHY="$IT_IMAGE is not on the private engine after the load"; return 1; }
-    for ((i = 0; i < 5; i++)); do
-        subnet=$(free_subnet) || break
-        gw=${subnet%.0/24}.1
-        pd network create --internal --subnet "$subnet" --gateway "$gw" "${IT_LABELS[@]}" \
-            "$PD_NET" >/dev/null 2>&1 && break
-        subnet=
-    done
-    [ -n "$subnet" ] || { PD_WHY="could not create network $PD_NET"; return 1; }
-    c=br-$(pd network inspect -f '{{.Id}}' "$PD_NET" | cut -c1-12)
-    iptables -I FORWARD -i "$c" -o "$c" -j ACCEPT \
-        || { PD_WHY="could not allow forwarding on $c"; return 1; }
-    PD_BRIDGE=$c
-    for c in "${PD_C[@]}"; do
-        if ! out=$(pd run -d --init --name "$c" "${IT_LABELS[@]}" --network "$PD_NET" \
-                --dns "$gw" --pull never "$IT_IMAGE" sleep infinity 2>&1); then
-            PD_WHY="could not start $c on the private engine: $out"
-            return 1
-        fi
-    done
-    printf 'private engine %s (pid %s, data %s): network %s %s, containers %s\n' \
-        "$PD_URL" "$PD_PID" "$PD_DATA" "$PD_NET" "$subnet" "${PD_C[*]}"
-    PD_READY=1
+    PD_ARGS=(--tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/server-cert.pem"
+             --tlskey "$PKI/server-key.pem" -H "tcp://127.0.0.1:$PD_PORT")
+    pd_start && echo "private engine with TLS on $PD_URL"
 }
 
-# pd_stop: everything of the private engine, idempotent: its containers and
-# network, the FORWARD rule, the daemon (and its containerd), its mounts,
-# data and exec roots, and the keys. The log stays with the outputs.
-pd_stop() {
-    local ids pid i m cpid
-    if [ -n "$PD_PID" ] && kill -0 "$PD_PID" 2>/dev/null; then
-        ids=$(pd ps -aq --filter "label=$IT_LABEL" 2>/dev/null)
-        # shellcheck disable=SC2086  # ids are words
-        [ -z "$ids" ] || pd rm -f $ids >/dev/null 2>&1
-        ids=$(pd network ls -q --filter "label=$IT_LABEL" 2>/dev/null)
-        # shellcheck disable=SC2086
-        [ -z "$ids" ] || pd network rm $ids >/dev/null 2>&1
-    fi
-    if [ -n "$PD_BRIDGE" ]; then
-        iptables -D FORWARD -i "$PD_BRIDGE" -o "$PD_BRIDGE" -j ACCEPT 2>/dev/null
-        PD_BRIDGE=
-    fi
-    pid=$PD_PID
-    PD_PID=
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        cpid=$(cat "$PD_EXEC/containerd/containerd.pid" 2>/dev/null)
-        kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < 150; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            echo "private dockerd (pid $pid) still runs after 30 s: SIGKILL"
-            kill -KILL "$pid" 2>/dev/null
-        fi
-        wait "$pid" 2>/dev/null
-        # Its containerd ends with it; after a SIGKILL it may not.
-        if [ -n "$cpid" ] && [ "$(cat "/proc/$cpid/comm" 2>/dev/null)" = containerd ] \
-            && tr '\0' ' ' <"/proc/$cpid/cmdline" | grep -qF "$PD_EXEC/"; then
-            kill -KILL "$cpid" 2>/dev/null
-        fi
-    fi
-    for m in $(findmnt -rn -o TARGET | grep -F "$IT_RUNDIR/" | sort -r); do
-        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-    done
-    rm -rf "$PD_DATA" "$PD_EXEC" "$PKI" "$GOOD" "$WRONG" "$NOCERT" "$EXPIRED" "$PD_SOCK"
-}
-
-# pd_ready: the private engine runs; otherwise the case fails, with the
-# daemon's log.
-pd_ready() {
-    [ "$PD_READY" = 1 ] && return 0
-    fail "no private TLS engine: $PD_WHY"
-    [ -f "$PD_LOG" ] && tail -n 15 "$PD_LOG" | sed -e 's/^/    | /'
-    return 1
-}
-
-# pd_clean: nothing of ours left on the private engine: only the two holder
-# containers (no exec of a job still running in them), and no process but
-# init and sleep in them (nor of mpirun's session on the host).
-pd_clean() {
-    local names execs c e
-    names=$(pd ps -a --format '{{.Names}}' | sort | tr '\n' ' ')
-    [ "$names" = "$(printf '%s\n' "${PD_C[@]}" | sort | tr '\n' ' ')" ] \
-        || fail "containers on the private engine: $names (want only ${PD_C[*]})"
-    for c in "${PD_C[@]}"; do
-        execs=$(pd inspect -f '{{range .ExecIDs}}{{.}} {{end}}' "$c")
-        for e in $execs; do
-            [ "$(pd exec inspect -f '{{.Running}}' "$e" 2>/dev/null)" = true ] \
-                && fail "an exec still runs in $c: $(pd exec inspect -f '{{.ProcessConfig.Entrypoint}}' "$e")"
-        done
-    done
-    on_pd assert_no_leftovers "${PD_C[@]}"
+# tls_stop: the private engine and the keys.
+tls_stop() {
+    pd_stop
+    rm -rf "$PKI" "$GOOD" "$WRONG" "$NOCERT" "$EXPIRED"
 }
 
 TLS_ARGS=()        # set per case: --mca plm_docker_host ... tls ... cert path
@@ -347,7 +208,7 @@ case_ras() {
     pd_clean
 }
 
-it_at_exit pd_stop
+it_at_exit tls_stop
 if ! command -v openssl >/dev/null; then
     PD_WHY="openssl is not installed"
 elif ! make_certs; then
@@ -355,7 +216,7 @@ elif ! make_certs; then
 elif ! command -v dockerd >/dev/null; then
     PD_WHY="dockerd is not installed"
 else
-    pd_start || echo "private engine not ready: $PD_WHY"
+    tls_start || echo "private engine not ready: $PD_WHY"
 fi
 
 run_case "1: good certificates (MCA parameters)" case_good_mca
@@ -366,5 +227,5 @@ run_case "5: expired client certificate" case_expired_client_cert
 run_case "6: plain HTTP to the TLS port" case_plain_http
 run_case "7: ras docker over TLS" case_ras
 
-pd_stop
+tls_stop
 it_summary

@@ -27,3 +27,13 @@ test_unit_test_jobc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(LIB
 test_unit_test_jobc_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
 	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += test/unit/test_watch
+TESTS += test/unit/test_watch
+test_unit_test_watch_SOURCES = test/unit/test_watch.c test/unit/fake_dockerd.c test/unit/fake_dockerd.h
+test_unit_test_watch_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch
+test_unit_test_watch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+test_unit_test_watch_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
+	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
+endif

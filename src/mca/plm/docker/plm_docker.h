@@ -19,6 +19,7 @@ typedef struct plm_docker_params {
     char *user;            /* "" = the container's own user */
     int num_concurrent;
     int timeout;           /* seconds */
+    int pause_timeout;     /* seconds a container may stay paused; 0 = no limit */
     char *orted;           /* daemon command, split on blanks, no shell */
     int priority;
     bool tree_spawn;

@@ -27,8 +27,19 @@
 #include "dkr_jobc.h"
 #include "dkr_launch.h"
 #include "dkr_plan.h"
+#include "dkr_watch.h"
 
 extern char **environ;
+
+struct launch;
+
+/* A container of the launch that is paused: the job ends unless it is
+ * unpaused within plm_docker_pause_timeout. */
+typedef struct pause_timer {
+    struct launch *ln;
+    size_t i;
+    struct event *ev;
+} pause_timer_t;
 
 /* One LAUNCH_DAEMONS step: the daemons it starts and their containers. */
 typedef struct launch {
@@ -44,6 +55,7 @@ typedef struct launch {
     int vpid_index;
     char **env;
     struct event *timer;
+    pause_timer_t *paused;   /* by target index, made at the first pause */
     size_t started;
     size_t last_progress;
     bool failed;
@@ -52,6 +64,7 @@ typedef struct launch {
 static struct {
     const plm_docker_rt_t *rt;
     dkr_client_t *cli;
+    dkr_watch_t *watch;      /* the engine's pause/unpause events */
     launch_t *launches;
     bool tree_warned;
     /* job-owned containers */
@@ -507,6 +520,84 @@ static void on_finished(dkr_launch_t *l, size_t i, const dkr_result_t *res, int 
     }
 }
 
+/* ------------------------------------------------- paused containers */
+
+static void pause_expired(evutil_socket_t fd, short what, void *arg)
+{
+    pause_timer_t *pt = arg;
+    launch_t *ln = pt->ln;
+    void *daemon = ln->daemons[pt->i];
+
+    (void)fd;
+    (void)what;
+    if (RT->terminating() || !RT->daemon_alive(daemon)) {
+        return;
+    }
+    SHOW("container-paused", dkr_launch_name(ln->l, pt->i), endpoint_url(),
+         plm_docker_params.pause_timeout, ln->vpids[pt->i]);
+    RT->daemon_lost(daemon);
+}
+
+static bool is_target(launch_t *ln, size_t i, const char *id, const char *name)
+{
+    const dkr_container_t *c = dkr_launch_container(ln->l, i);
+    const char *given = dkr_launch_name(ln->l, i);
+
+    if (NULL != c && '\0' != c->id[0]) {
+        return 0 == strcmp(c->id, id);
+    }
+    /* job-owned containers: created under the name given */
+    return NULL != given && 0 == strcmp(given, name);
+}
+
+static void pause_event(launch_t *ln, size_t i, bool paused)
+{
+    pause_timer_t *pt;
+
+    if (NULL == ln->paused && (!paused || NULL == (ln->paused = calloc(ln->n, sizeof(*pt))))) {
+        return;
+    }
+    pt = &ln->paused[i];
+    if (NULL == pt->ev) {
+        pt->ln = ln;
+        pt->i = i;
+        if (!paused || NULL == (pt->ev = evtimer_new(RT->base, pause_expired, pt))) {
+            return;
+        }
+    }
+    if (paused) {
+        struct timeval tv = { .tv_sec = plm_docker_params.pause_timeout, .tv_usec = 0 };
+        VERBOSE(1, "plm:docker: container %s paused (daemon %s)", dkr_launch_name(ln->l, i),
+                ln->vpids[i]);
+        evtimer_add(pt->ev, &tv);
+    } else {
+        VERBOSE(1, "plm:docker: container %s unpaused", dkr_launch_name(ln->l, i));
+        evtimer_del(pt->ev);
+    }
+}
+
+static void on_event(void *arg, dkr_event_kind_t kind, const char *id, const char *name)
+{
+    (void)arg;
+    if ((DKR_EV_PAUSE != kind && DKR_EV_UNPAUSE != kind) || RT->terminating()) {
+        return;
+    }
+    for (launch_t *ln = core.launches; NULL != ln; ln = ln->next) {
+        for (size_t i = 0; NULL != ln->l && i < ln->n; i++) {
+            if (is_target(ln, i, id, name)) {
+                pause_event(ln, i, DKR_EV_PAUSE == kind);
+            }
+        }
+    }
+}
+
+static void on_watch_end(void *arg, const dkr_result_t *res)
+{
+    (void)arg;
+    VERBOSE(1, "plm:docker: the events stream of %s ended: %s", endpoint_url(),
+            '\0' == res->errstr[0] ? "closed by the engine" : res->errstr);
+}
+
 static const dkr_launch_ops_t launch_ops = {
     .resolved = on_resolved,
     .started = on_started,
@@ -762,6 +853,9 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
         fail_before_start(ln);
         return;
     }
+    if (NULL == core.watch && plm_docker_params.pause_timeout > 0) {
+        core.watch = dkr_watch_start(core.cli, on_event, on_watch_end, NULL);
+    }
     if (image_mode() && NULL == core.job) {
         if (!job_spec_init()) {
             fail_before_start(ln);
@@ -819,6 +913,12 @@ static void launch_free(launch_t *ln)
     if (NULL != ln->timer) {
         event_free(ln->timer);
     }
+    for (size_t i = 0; NULL != ln->paused && i < ln->n; i++) {
+        if (NULL != ln->paused[i].ev) {
+            event_free(ln->paused[i].ev);
+        }
+    }
+    free(ln->paused);
     dkr_jobc_free(ln->jobc);
     dkr_launch_free(ln->l);
     for (size_t i = 0; i < ln->n; i++) {
@@ -835,6 +935,8 @@ static void launch_free(launch_t *ln)
 
 void plm_docker_core_finalize(void)
 {
+    dkr_watch_free(core.watch);
+    core.watch = NULL;
     while (NULL != core.launches) {
         launch_t *ln = core.launches;
         core.launches = ln->next;

@@ -117,12 +117,16 @@ static void daemon_failed(void *arg, int status)
     ORTE_ACTIVATE_PROC_STATE(&daemon->name, ORTE_PROC_STATE_FAILED_TO_START);
 }
 
-/* As if its connection broke: ORTE's lost-daemon path aborts the job. */
+/* As if its connection broke: ORTE's lost-daemon path aborts the job.  The
+ * route goes first: a daemon that is frozen (paused container) keeps its
+ * connection open, and ORTE's teardown would wait for that route forever. */
 static void daemon_lost(void *arg)
 {
     orte_proc_t *daemon = arg;
+    char *rtmod = orte_rml.get_routed(orte_coll_conduit);
 
     ORTE_UPDATE_EXIT_STATUS(ORTE_ERROR_DEFAULT_EXIT_CODE);
+    orte_routed.route_lost(rtmod, &daemon->name);
     ORTE_ACTIVATE_PROC_STATE(&daemon->name, ORTE_PROC_STATE_COMM_FAILED);
 }
 

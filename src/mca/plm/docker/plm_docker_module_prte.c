@@ -114,12 +114,15 @@ static void daemon_failed(void *arg, int status)
     PRTE_ACTIVATE_PROC_STATE(&daemon->name, PRTE_PROC_STATE_FAILED_TO_START);
 }
 
-/* As if its connection broke: PRRTE's lost-daemon path aborts the job. */
+/* As if its connection broke: PRRTE's lost-daemon path aborts the job.  The
+ * route goes first: a daemon that is frozen (paused container) keeps its
+ * connection open, and the teardown would wait for that route forever. */
 static void daemon_lost(void *arg)
 {
     prte_proc_t *daemon = arg;
 
     PRTE_UPDATE_EXIT_STATUS(PRTE_ERROR_DEFAULT_EXIT_CODE);
+    prte_rml_route_lost(daemon->name.rank);
     PRTE_ACTIVATE_PROC_STATE(&daemon->name, PRTE_PROC_STATE_COMM_FAILED);
 }
 

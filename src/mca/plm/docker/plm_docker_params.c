@@ -42,6 +42,7 @@ static void set_defaults(const char *daemon)
     plm_docker_params.orted = (char *)daemon;
     plm_docker_params.priority = 80;
     plm_docker_params.tree_spawn = false;
+    plm_docker_params.pause_timeout = 10;
     plm_docker_params.network = "";
     plm_docker_params.image = "";
     plm_docker_params.pull = "missing";
@@ -80,6 +81,11 @@ static const dkr_mca_param_t table[] = {
       "Seconds each Docker API call may take, and seconds daemon start-up may go "
       "without progress before the launch is declared failed (must be > 0)",
       &plm_docker_params.timeout },
+    { "pause_timeout", DKR_PARAM_INT, 5,
+      "Seconds a container of the job may stay paused (docker pause) while its daemon runs "
+      "before the job is aborted: a frozen daemon breaks no connection, so the job and its "
+      "teardown would wait for it forever (0: no limit)",
+      &plm_docker_params.pause_timeout },
     { "orted", DKR_PARAM_STRING, 4,
       "Daemon command run inside the containers (orted for Open MPI 4, prted for Open MPI 5), "
       "split on blanks and passed as an argv (no shell); e.g. an absolute path",
@@ -152,6 +158,10 @@ const char *plm_docker_params_check(char *why, size_t len)
     if (plm_docker_params.timeout <= 0) {
         snprintf(why, len, "must be greater than 0, not %d", plm_docker_params.timeout);
         return "plm_docker_timeout";
+    }
+    if (plm_docker_params.pause_timeout < 0) {
+        snprintf(why, len, "must be 0 or more, not %d", plm_docker_params.pause_timeout);
+        return "plm_docker_pause_timeout";
     }
     if (NULL == plm_docker_params.orted || '\0' == plm_docker_params.orted[strspn(plm_docker_params.orted, " \t")]) {
         snprintf(why, len, "must name the daemon command");
