@@ -128,7 +128,7 @@ static void daemon_reason(const dkr_result_t *res, int exit_code, char *buf, siz
     } else if (126 == exit_code || 127 == exit_code) {
         snprintf(buf, len, "exit status %d: the command could not be run (not found, "
                  "not executable, or a bad user or working directory)", exit_code);
-    } else if (exit_code > 128) {
+    } else if (exit_code > 128 && exit_code <= 128 + 64) {
         snprintf(buf, len, "exit status %d (killed by signal %d)", exit_code, exit_code - 128);
     } else {
         snprintf(buf, len, "exit status %d", exit_code);

@@ -22,6 +22,7 @@
 #include "orte/mca/plm/base/plm_private.h"
 #include "orte/mca/rmaps/rmaps_types.h"
 #include "orte/mca/rml/rml.h"
+#include "orte/mca/routed/base/base.h"
 #include "orte/mca/routed/routed.h"
 #include "orte/mca/state/state.h"
 #include "orte/runtime/orte_globals.h"
@@ -206,8 +207,11 @@ static const char *daemon_name(void *daemon)
 
 static const char *const mca_flags[] = { "-mca", "--mca", "-" OPAL_MCA_CMD_LINE_ID, NULL };
 static const char *const env_forward[] = { OPAL_MCA_PREFIX, NULL };
+/* mca_base_component_path: a directory of the launching host; in a
+ * container a missing one stops the component scan (opal_init fails). */
 static const char *const env_drop[] = { OPAL_MCA_PREFIX "plm", OPAL_MCA_PREFIX "ras",
-                                        OPAL_MCA_PREFIX "mca_base_env_list", NULL };
+                                        OPAL_MCA_PREFIX "mca_base_env_list",
+                                        OPAL_MCA_PREFIX "mca_base_component_path", NULL };
 
 static plm_docker_rt_t rt = {
     .mca = { .vshow_help = dkr_orte_vshow_help, .vverbose = vverbose, .verbosity = verbosity },
@@ -245,11 +249,17 @@ static size_t *tree_roots(size_t n, void *const *daemons)
 {
     char *rtmod = orte_rml.get_routed(orte_coll_conduit);
     size_t *top;
+    bool saved, saved_base;
 
     if (!plm_docker_params.tree_spawn || tree_done || NULL == (top = calloc(n + 1, sizeof(*top)))) {
         return NULL;
     }
     tree_done = true;
+    /* the routing module answers with the target itself until routing is
+     * enabled (after the daemons report): ask it as it will route then */
+    saved = orte_routing_is_enabled;
+    saved_base = orte_routed_base.routing_enabled;
+    orte_routing_is_enabled = orte_routed_base.routing_enabled = true;
     for (size_t i = 0; i < n; i++) {
         orte_proc_t *d = daemons[i];
         orte_process_name_t via = orte_routed.get_route(rtmod, &d->name);
@@ -260,10 +270,13 @@ static size_t *tree_roots(size_t n, void *const *daemons)
         }
         if (j == n) {     /* reached through a daemon of an earlier launch */
             free(top);
-            return NULL;
+            top = NULL;
+            break;
         }
         top[i] = j;
     }
+    orte_routing_is_enabled = saved;
+    orte_routed_base.routing_enabled = saved_base;
     return top;
 }
 
