@@ -1059,6 +1059,10 @@ static launch_t *launch_new(void *job, size_t n, const char *const *names, void 
 void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons,
                             const size_t *top)
 {
+    if (plm_docker_params.tree_spawn && NULL == RT->tree_argv && !core.tree_warned) {
+        core.tree_warned = true;
+        SHOW("tree-spawn-unsupported", "this Open MPI version");
+    }
     if (NULL != top && image_mode()) {
         if (!core.tree_warned) {
             core.tree_warned = true;
@@ -1066,11 +1070,7 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
         }
         top = NULL;
     }
-    if (NULL != top && NULL == RT->tree_argv) {
-        if (!core.tree_warned) {
-            core.tree_warned = true;
-            SHOW("tree-spawn-unsupported", "this runtime");
-        }
+    if (NULL == RT->tree_argv) {
         top = NULL;
     }
     (void)launch_new(job, n, names, daemons, top, false);
