@@ -544,3 +544,68 @@ void dkr_tail_free(dkr_tail_t *t)
     free(t->buf);
     memset(t, 0, sizeof(*t));
 }
+
+/* ------------------------------------------------------------- tree spawn */
+
+char **dkr_plan_endpoint_map(const char *list, char *err, size_t errlen)
+{
+    char **items = dkr_strv_split(list), **map = NULL;
+    size_t n = dkr_strv_len((const char *const *)items), m = 0;
+
+    if (NULL == items || NULL == (map = calloc(2 * n + 1, sizeof(*map)))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *eq = strchr(items[i], '=');
+
+        if (NULL == eq || eq == items[i] || '\0' == eq[1]) {
+            snprintf(err, errlen, "\"%s\" is not name=url", items[i]);
+            goto fail;
+        }
+        *eq = '\0';
+        for (size_t j = 0; j < m; j += 2) {
+            if (0 == strcmp(map[j], items[i])) {
+                snprintf(err, errlen, "container \"%s\" is given twice", items[i]);
+                goto fail;
+            }
+        }
+        if (NULL == (map[m++] = strdup(items[i])) || NULL == (map[m++] = strdup(eq + 1))) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+    dkr_strv_free(items);
+    return map;
+
+fail:
+    dkr_strv_free(items);
+    dkr_strv_free(map);
+    return NULL;
+}
+
+const char *dkr_plan_endpoint_of(const char *const *map, const char *name, const char *dflt)
+{
+    for (size_t i = 0; NULL != map && NULL != map[i] && NULL != map[i + 1]; i += 2) {
+        if (0 == strcmp(map[i], name)) {
+            return map[i + 1];
+        }
+    }
+    return dflt;
+}
+
+size_t dkr_plan_subtree(const size_t *top, size_t n, size_t k, size_t *out)
+{
+    size_t m = 0;
+
+    if (k >= n) {
+        return 0;
+    }
+    out[m++] = k;
+    for (size_t i = 0; i < n; i++) {
+        if (i != k && top[i] == k) {
+            out[m++] = i;
+        }
+    }
+    return m;
+}

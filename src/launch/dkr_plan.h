@@ -83,6 +83,30 @@ char **dkr_plan_env(char *const *environ, const char *const *forward,
 /* 1 when name=... appears in env. */
 int dkr_env_has(const char *const *env, const char *name);
 
+/* ------------------------------------------------------------- tree spawn */
+
+/*
+ * Which engine holds which container: "name=url,name=url" (names as given to
+ * mpirun, urls as plm_docker_host), for containers not on the default
+ * endpoint.  Returns name, url, name, url, ... NULL-terminated (empty for ""),
+ * or NULL with the reason in err (an item without '=', an empty name or url,
+ * a name given twice).  Free with dkr_strv_free.
+ */
+char **dkr_plan_endpoint_map(const char *list, char *err, size_t errlen);
+
+/* The endpoint of container name in map (from dkr_plan_endpoint_map), dflt
+ * when the map does not name it. */
+const char *dkr_plan_endpoint_of(const char *const *map, const char *name, const char *dflt);
+
+/*
+ * A tree launch: top[i] is the index of the daemon that starts daemon i
+ * (its ancestor among those the launcher starts itself), top[i] == i for
+ * those.  Writes to out the indexes of the subtree of k (k first, then its
+ * descendants in order) and returns how many; out has room for n.  These
+ * are the daemons the launcher starts itself when k cannot tree-spawn.
+ */
+size_t dkr_plan_subtree(const size_t *top, size_t n, size_t k, size_t *out);
+
 /* ------------------------------------------------------------ output tail */
 
 /* Keeps the last cap bytes of a daemon's output (its error, when it fails). */

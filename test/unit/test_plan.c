@@ -255,6 +255,52 @@ static void test_host_addrs(void **state)
     dkr_strv_free(v);
 }
 
+static void test_endpoint_map(void **state)
+{
+    char err[256] = "";
+    char **m = dkr_plan_endpoint_map(" a=tcp://10.0.0.2:2376 , b=unix:///x.sock", err, sizeof(err));
+
+    (void)state;
+    assert_non_null(m);
+    assert_int_equal(4, dkr_strv_len((const char *const *)m));
+    assert_string_equal("tcp://10.0.0.2:2376", dkr_plan_endpoint_of((const char *const *)m, "a", "D"));
+    assert_string_equal("unix:///x.sock", dkr_plan_endpoint_of((const char *const *)m, "b", "D"));
+    assert_string_equal("D", dkr_plan_endpoint_of((const char *const *)m, "c", "D"));
+    assert_string_equal("D", dkr_plan_endpoint_of(NULL, "a", "D"));
+    dkr_strv_free(m);
+
+    m = dkr_plan_endpoint_map("", err, sizeof(err));
+    assert_non_null(m);
+    assert_null(m[0]);
+    dkr_strv_free(m);
+
+    assert_null(dkr_plan_endpoint_map("a=tcp://x:1,novalue", err, sizeof(err)));
+    assert_non_null(strstr(err, "\"novalue\" is not name=url"));
+    assert_null(dkr_plan_endpoint_map("=tcp://x:1", err, sizeof(err)));
+    assert_null(dkr_plan_endpoint_map("a=", err, sizeof(err)));
+    assert_null(dkr_plan_endpoint_map("a=tcp://x:1,a=tcp://y:1", err, sizeof(err)));
+    assert_non_null(strstr(err, "\"a\" is given twice"));
+}
+
+/* Radix 2 over 6 daemons: the launcher starts 0 and 1; 0 starts 2 and 4,
+ * 1 starts 3 and 5 (top = the launcher-started ancestor). */
+static void test_subtree(void **state)
+{
+    const size_t top[] = { 0, 1, 0, 1, 0, 1 };
+    size_t out[6];
+
+    (void)state;
+    assert_int_equal(3, dkr_plan_subtree(top, 6, 0, out));
+    assert_int_equal(0, out[0]);
+    assert_int_equal(2, out[1]);
+    assert_int_equal(4, out[2]);
+    assert_int_equal(3, dkr_plan_subtree(top, 6, 1, out));
+    assert_int_equal(1, out[0]);
+    assert_int_equal(3, out[1]);
+    assert_int_equal(5, out[2]);
+    assert_int_equal(0, dkr_plan_subtree(top, 6, 6, out));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +312,8 @@ int main(void)
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_tail),
         cmocka_unit_test(test_host_addrs),
+        cmocka_unit_test(test_endpoint_map),
+        cmocka_unit_test(test_subtree),
     };
     return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

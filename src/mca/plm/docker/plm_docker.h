@@ -23,6 +23,9 @@ typedef struct plm_docker_params {
     char *orted;           /* daemon command, split on blanks, no shell */
     int priority;
     bool tree_spawn;
+    char *tree_host;       /* endpoint the daemons reach the engine at; "" = host */
+    char *tree_cert_path;  /* certificates inside the containers; "" = cert_path */
+    char *endpoints;       /* "name=url,...": containers on other engines than host */
     char *network;         /* "" = chosen from what the containers share */
     /* job-owned containers */
     char *image;           /* "" = exec into running containers */
@@ -37,6 +40,9 @@ typedef struct plm_docker_params {
 } plm_docker_params_t;
 
 extern plm_docker_params_t plm_docker_params;
+
+/* Room for the var ids of every parameter (the table has fewer). */
+#define PLM_DOCKER_MAX_PARAMS 40
 
 /* Sets every default (some come from DOCKER_* variables, as the docker CLI
  * reads them; daemon is the runtime's daemon command, orted or prted) and
@@ -65,6 +71,7 @@ typedef struct plm_docker_rt {
     dkr_mca_rt_t mca;                  /* messages */
     struct event_base *base;           /* the runtime's progress loop */
     const char *uri_param;             /* the daemon argv's contact-URI parameter */
+    const char *parent_uri_param;      /* the tree parent's URI parameter, or NULL */
     const char *const *mca_flags;      /* argv flags followed by "name value" */
     const char *const *env_forward;    /* environment prefixes passed to the daemons */
     const char *const *env_drop;       /* ... except these */
@@ -88,14 +95,34 @@ typedef struct plm_docker_rt {
     bool (*forward_output)(void);                /* show daemons' output live */
     void (*retain)(void *obj);
     void (*release)(void *obj);
+    /* Tree-spawn (NULL: the runtime glue does not offer it): the arguments
+     * that make a daemon launch its own children and call back through this
+     * process ("--tree-spawn", the routing module, this process's URI as the
+     * parent's), malloc'ed, NULL-terminated; NULL on error. */
+    char **(*tree_argv)(void);
+    /* The daemon's printable name, for verbose lines; NULL: its vpid. */
+    const char *(*daemon_name)(void *daemon);
 } plm_docker_rt_t;
 
 /* Called once, from the module's init. */
 void plm_docker_core_init(const plm_docker_rt_t *rt);
 /* One LAUNCH_DAEMONS step: start daemons[i] in container names[i].  job and
  * daemons are retained until finalize.  Failures are reported through the
- * hooks. */
-void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons);
+ * hooks.  top: NULL for a flat launch; for tree-spawn, top[i] is the index
+ * of the daemon that launches daemon i (the root of its subtree, which this
+ * process launches: top[i] == i).  A root that cannot tree-spawn (it ends
+ * before calling back) is relaunched flat with its whole subtree, after one
+ * warning. */
+void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons,
+                            const size_t *top);
+/* In a daemon that tree-spawns: launch its children (each tree-spawns in
+ * turn).  job is the daemons' job object (retained).  A child that fails is
+ * reported through daemon_failed. */
+void plm_docker_core_remote_spawn(void *job, size_t n, const char *const *names, void *const *daemons);
+/* In a daemon given plm docker for tree-spawn, at its start: can it reach
+ * its engine (plm_docker_host, with its credentials)?  0 yes; -1 no, with
+ * the reason in err. */
+int plm_docker_core_probe(char *err, size_t len);
 /* The job is ending: start no more daemons. */
 void plm_docker_core_stop(void);
 void plm_docker_core_finalize(void);

@@ -19,7 +19,7 @@ static int component_open(void);
 static int component_query(mca_base_module_t **module, int *priority);
 static int component_close(void);
 
-static int var_ids[16];
+static int var_ids[PLM_DOCKER_MAX_PARAMS];
 static size_t n_var_ids;
 
 ORTE_MODULE_DECLSPEC orte_plm_base_component_t mca_plm_docker_component = {

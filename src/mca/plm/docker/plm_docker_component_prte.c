@@ -19,7 +19,7 @@ static int component_open(void);
 static int component_query(pmix_mca_base_module_t **module, int *priority);
 static int component_close(void);
 
-static int var_ids[16];
+static int var_ids[PLM_DOCKER_MAX_PARAMS];
 static size_t n_var_ids;
 
 PRTE_MODULE_EXPORT prte_plm_base_component_t prte_mca_plm_docker_component = {

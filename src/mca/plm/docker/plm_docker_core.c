@@ -26,6 +26,7 @@
 
 #include "dkr_jobc.h"
 #include "dkr_launch.h"
+#include "dkr_libevent.h"
 #include "dkr_plan.h"
 #include "dkr_watch.h"
 
@@ -50,6 +51,15 @@ typedef struct launch {
     size_t n;
     char **vpids;            /* by target index: the daemon's vpid, as text */
     char **nodes;            /* by target index: the node's name (job containers) */
+    dkr_client_t **clis;     /* by target index: the engine of its container (borrowed) */
+    /* tree-spawn (the launcher starts only the roots of subtrees) */
+    bool tree;               /* the daemons get the tree-spawn arguments */
+    bool remote;             /* this is a daemon launching its children */
+    size_t nall;             /* every daemon of the step, roots and the rest */
+    char **all_names;
+    void **all_daemons;      /* retained */
+    size_t *top;             /* by all index: its root's all index */
+    size_t *root_of;         /* by target index: its all index */
     dkr_jobc_t *jobc;        /* job containers: image and network */
     char **argv;             /* daemon argv; argv[vpid_index] per daemon */
     int vpid_index;
@@ -66,7 +76,10 @@ static struct {
     dkr_client_t *cli;
     dkr_watch_t *watch;      /* the engine's pause/unpause events */
     launch_t *launches;
-    bool tree_warned;
+    bool tree_warned;        /* the fallback warning was shown */
+    char **epmap;            /* plm_docker_endpoints: name, url, ... */
+    struct epcli { char *url; dkr_client_t *cli; } *clis;   /* other engines */
+    size_t nclis;
     /* job-owned containers */
     char *job;               /* this mpirun's tag: names and the job label */
     int reaper_fd;           /* write end of the reaper's pipe, -1 none */
@@ -128,7 +141,7 @@ static void daemon_reason(const dkr_result_t *res, int exit_code, char *buf, siz
     } else if (126 == exit_code || 127 == exit_code) {
         snprintf(buf, len, "exit status %d: the command could not be run (not found, "
                  "not executable, or a bad user or working directory)", exit_code);
-    } else if (exit_code > 128) {
+    } else if (exit_code > 128 && exit_code <= 128 + 64) {
         snprintf(buf, len, "exit status %d (killed by signal %d)", exit_code, exit_code - 128);
     } else {
         snprintf(buf, len, "exit status %d", exit_code);
@@ -139,7 +152,14 @@ static void daemon_reason(const dkr_result_t *res, int exit_code, char *buf, siz
 static void fail_before_start(launch_t *ln)
 {
     ln->failed = true;
-    RT->launch_failed(ln->job);
+    if (!ln->remote) {
+        RT->launch_failed(ln->job);
+        return;
+    }
+    /* a daemon: mpirun hears of each child that could not start */
+    for (size_t i = 0; i < ln->n; i++) {
+        RT->daemon_failed(ln->daemons[i], 0);
+    }
 }
 
 static void fail_daemon(launch_t *ln, void *daemon, int status)
@@ -288,6 +308,54 @@ static bool add_multiword_params(char ***argv)
     return true;
 }
 
+static bool append_param(char ***argv, const char *name, const char *value)
+{
+    char full[128];
+
+    snprintf(full, sizeof(full), "plm_docker_%s", name);
+    return argv_append(argv, RT->mca_flags[0]) && argv_append(argv, full) && argv_append(argv, value);
+}
+
+/* What a daemon needs to launch its own children: the runtime's tree-spawn
+ * arguments (--tree-spawn, the routing module, its parent's address), this
+ * launcher selected, and the endpoint and credentials as seen from inside
+ * the containers. */
+static bool add_tree_args(char ***argv)
+{
+    const plm_docker_params_t *p = &plm_docker_params;
+    char **targs = RT->tree_argv();
+    char num[32];
+    bool ok = NULL != targs;
+
+    drop_params(*argv, "routed", true);
+    for (size_t i = 0; ok && NULL != targs[i]; i++) {
+        ok = argv_append(argv, targs[i]);
+    }
+    dkr_strv_free(targs);
+    ok = ok && argv_append(argv, RT->mca_flags[0]) && argv_append(argv, "plm")
+         && argv_append(argv, "docker");
+    ok = ok && append_param(argv, "tree_spawn", "1")
+         && append_param(argv, "host", '\0' != p->tree_host[0] ? p->tree_host : p->host)
+         && append_param(argv, "tls_verify", p->tls_verify ? "1" : "0")
+         && append_param(argv, "cert_path", '\0' != p->tree_cert_path[0] ? p->tree_cert_path
+                                                                       : p->cert_path)
+         && append_param(argv, "orted", p->orted);
+    snprintf(num, sizeof(num), "%d", p->timeout);
+    ok = ok && append_param(argv, "timeout", num);
+    snprintf(num, sizeof(num), "%d", p->num_concurrent);
+    ok = ok && append_param(argv, "num_concurrent", num);
+    if (ok && '\0' != p->user[0]) {
+        ok = append_param(argv, "user", p->user);
+    }
+    if (ok && '\0' != p->network[0]) {
+        ok = append_param(argv, "network", p->network);
+    }
+    if (ok && '\0' != p->endpoints[0]) {
+        ok = append_param(argv, "endpoints", p->endpoints);
+    }
+    return ok;
+}
+
 /* The daemon argv: the runtime's (orted/prted and its basic arguments)
  * without anything that would make the daemon load a launcher the image
  * lacks, and with mpirun's contact address narrowed to the chosen network;
@@ -304,11 +372,16 @@ static bool build_daemon_cmd(launch_t *ln, const dkr_net_choice_t *net)
     drop_params(ln->argv, "plm", true);
     drop_params(ln->argv, "plm_docker_", false);
     drop_params(ln->argv, "ras_docker_", false);
+    if (ln->tree && !add_tree_args(&ln->argv)) {
+        return false;
+    }
     for (int i = 0; NULL != ln->argv[i]; i++) {
         if (0 == strcmp(ln->argv[i], "<template>")) {
             ln->vpid_index = i;    /* the deletions above may have moved it */
         }
-        if ('\0' != net->cidr[0] && 0 == strcmp(ln->argv[i], RT->uri_param) && NULL != ln->argv[i + 1]) {
+        if ('\0' != net->cidr[0] && NULL != ln->argv[i + 1]
+            && (0 == strcmp(ln->argv[i], RT->uri_param)
+                || (NULL != RT->parent_uri_param && 0 == strcmp(ln->argv[i], RT->parent_uri_param)))) {
             char *uri = dkr_plan_filter_uri(ln->argv[i + 1], net->cidr);
             if (NULL != uri) {
                 free(ln->argv[i + 1]);
@@ -368,6 +441,12 @@ static void log_argv(char **argv)
 
 /* ------------------------------------------------------ launch callbacks */
 
+/* "[[j,0],3]" or the vpid: for the verbose lines. */
+static const char *daemon_name(launch_t *ln, size_t i)
+{
+    return NULL != RT->daemon_name ? RT->daemon_name(ln->daemons[i]) : ln->vpids[i];
+}
+
 /* Daemon i in the job container of its node: orted as the container's
  * command, the environment, and what the job asked for. */
 static int start_container(launch_t *ln, size_t i, const dkr_net_choice_t *net)
@@ -413,6 +492,9 @@ static void start_daemons(launch_t *ln, const dkr_net_choice_t *net)
         int rc;
 
         ln->argv[ln->vpid_index] = ln->vpids[i];    /* both starts copy */
+        VERBOSE(1, "plm:docker: launching daemon %s in container %s via %s%s", daemon_name(ln, i),
+                dkr_launch_name(ln->l, i), dkr_mca_endpoint_url(ln->clis[i], plm_docker_params.host),
+                ln->tree ? " (it tree-spawns)" : "");
         if (NULL != ln->jobc) {
             rc = start_container(ln, i, net);
         } else {
@@ -427,7 +509,8 @@ static void start_daemons(launch_t *ln, const dkr_net_choice_t *net)
             return;
         }
     }
-    ln->timer = evtimer_new(RT->base, startup_timer, ln);
+    /* a daemon's children are watched by mpirun's timer */
+    ln->timer = ln->remote ? NULL : evtimer_new(RT->base, startup_timer, ln);
     if (NULL != ln->timer) {
         arm_timer(ln);
     }
@@ -498,6 +581,42 @@ static void on_output(dkr_launch_t *l, size_t i, int stream, const char *buf, si
     fflush(2 == stream ? stderr : stdout);
 }
 
+static launch_t *launch_new(void *job, size_t n, const char *const *names, void *const *daemons,
+                            const size_t *top, bool remote);
+
+/* Target i, a root of the tree, could not tree-spawn: mpirun launches it
+ * and its whole subtree itself (a flat launch), with one warning per run. */
+static void tree_fallback(launch_t *ln, size_t i, const char *reason)
+{
+    size_t k = ln->root_of[i], m;
+    size_t *idx = calloc(ln->nall + 1, sizeof(*idx));
+    const char **names = calloc(ln->nall + 1, sizeof(*names));
+    void **daemons = calloc(ln->nall + 1, sizeof(*daemons));
+
+    if (!core.tree_warned) {
+        core.tree_warned = true;
+        SHOW("tree-spawn-fallback", dkr_launch_name(ln->l, i),
+             dkr_mca_endpoint_url(ln->clis[i], plm_docker_params.host), reason,
+             dkr_launch_output(ln->l, i));
+    }
+    if (NULL == idx || NULL == names || NULL == daemons) {
+        fail_daemon(ln, ln->daemons[i], 0);
+    } else {
+        m = dkr_plan_subtree(ln->top, ln->nall, k, idx);
+        for (size_t j = 0; j < m; j++) {
+            names[j] = ln->all_names[idx[j]];
+            daemons[j] = ln->all_daemons[idx[j]];
+        }
+        VERBOSE(1, "plm:docker: daemon %s in container %s could not tree-spawn: mpirun launches "
+                "it and its %d descendant(s)", daemon_name(ln, i), dkr_launch_name(ln->l, i),
+                (int)m - 1);
+        (void)launch_new(ln->job, m, names, daemons, NULL, false);
+    }
+    free(idx);
+    free(names);
+    free(daemons);
+}
+
 static void on_finished(dkr_launch_t *l, size_t i, const dkr_result_t *res, int exit_code, void *arg)
 {
     launch_t *ln = arg;
@@ -508,6 +627,25 @@ static void on_finished(dkr_launch_t *l, size_t i, const dkr_result_t *res, int 
     daemon_reason(res, exit_code, reason, sizeof(reason));
     VERBOSE(1, "plm:docker: daemon %s in container %s ended: %s", ln->vpids[i], name, reason);
     if (RT->terminating() || (DKR_OK == res->rc && 0 == exit_code && ln->failed)) {
+        return;
+    }
+    if (ln->remote) {
+        /* a daemon's child: it ends cleanly only when told to; anything else
+         * goes to mpirun (the message through the runtime's help system) */
+        if (DKR_OK != res->rc || 0 != exit_code) {
+            SHOW("daemon-failed-to-start", ln->argv[0], name,
+                 dkr_mca_endpoint_url(ln->clis[i], plm_docker_params.host), reason,
+                 dkr_launch_output(l, i));
+            fail_daemon(ln, daemon, DKR_OK == res->rc ? exit_code : 0);
+        }
+        return;
+    }
+    /* A daemon given the tree-spawn arguments that ends before calling back
+     * could not tree-spawn (plm docker missing in the image, or no way to
+     * the engine: it checks at start-up); 126/127: it could not be run. */
+    if (ln->tree && !RT->daemon_alive(daemon) && DKR_OK == res->rc && 126 != exit_code
+        && 127 != exit_code) {
+        tree_fallback(ln, i, reason);
         return;
     }
     if (!RT->daemon_alive(daemon)) {
@@ -821,7 +959,100 @@ static void remove_job_containers(void)
 
 /* --------------------------------------------------------------- entry */
 
-void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons)
+static size_t count_roots(const launch_t *ln)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ln->nall; i++) {
+        n += ln->top[i] == i ? 1 : 0;
+    }
+    return n;
+}
+
+static void probe_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
+{
+    struct probe { int done, rc; char errstr[400]; } *p = arg;
+
+    (void)cli;
+    p->done = 1;
+    p->rc = res->rc;
+    snprintf(p->errstr, sizeof(p->errstr), "%s", NULL == res->errstr ? "" : res->errstr);
+}
+
+/* The engine of container name: plm_docker_endpoints, else plm_docker_host.
+ * NULL when a client cannot be made (the reason was shown). */
+static dkr_client_t *client_for(const char *name)
+{
+    const char *url = dkr_plan_endpoint_of((const char *const *)core.epmap, name, NULL);
+    struct epcli *v;
+
+    if (NULL == url || 0 == strcmp(url, plm_docker_params.host)) {
+        return core.cli;
+    }
+    for (size_t i = 0; i < core.nclis; i++) {
+        if (0 == strcmp(core.clis[i].url, url)) {
+            return core.clis[i].cli;
+        }
+    }
+    if (NULL == (v = realloc(core.clis, (core.nclis + 1) * sizeof(*v)))) {
+        return NULL;
+    }
+    core.clis = v;
+    v[core.nclis].cli = dkr_mca_client(&RT->mca, RT->base, url, plm_docker_params.tls_verify,
+                                       plm_docker_params.cert_path, plm_docker_params.timeout);
+    if (NULL == v[core.nclis].cli || NULL == (v[core.nclis].url = strdup(url))) {
+        dkr_client_free(v[core.nclis].cli);
+        return NULL;
+    }
+    return v[core.nclis++].cli;
+}
+
+static bool clients_init(void)
+{
+    char err[256];
+
+    if (NULL == core.cli
+        && NULL == (core.cli = dkr_mca_client(&RT->mca, RT->base, plm_docker_params.host,
+                                              plm_docker_params.tls_verify,
+                                              plm_docker_params.cert_path, plm_docker_params.timeout))) {
+        return false;
+    }
+    if (NULL == core.epmap
+        && NULL == (core.epmap = dkr_plan_endpoint_map(plm_docker_params.endpoints, err, sizeof(err)))) {
+        SHOW("bad-param", "plm_docker_endpoints", err);
+        return false;
+    }
+    return true;
+}
+
+/* Keeps every daemon of a tree launch (names, daemons, roots) for a
+ * fallback; returns false when out of memory. */
+static bool keep_tree(launch_t *ln, size_t n, const char *const *names, void *const *daemons,
+                      const size_t *top)
+{
+    ln->tree = true;
+    if (NULL == (ln->all_names = calloc(n + 1, sizeof(char *)))
+        || NULL == (ln->all_daemons = calloc(n + 1, sizeof(void *)))
+        || NULL == (ln->top = calloc(n + 1, sizeof(size_t)))
+        || NULL == (ln->root_of = calloc(n + 1, sizeof(size_t)))) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (NULL == (ln->all_names[i] = strdup(names[i]))) {
+            return false;
+        }
+        ln->all_daemons[i] = daemons[i];
+        RT->retain(daemons[i]);
+        ln->top[i] = NULL == top ? i : top[i];
+        ln->nall++;
+    }
+    return true;
+}
+
+/* One launch of n daemons.  top: a tree launch, only the daemons with
+ * top[i] == i are started here, with the tree-spawn arguments (NULL: all,
+ * flat).  remote: this is a daemon starting its own children (all roots). */
+static launch_t *launch_new(void *job, size_t n, const char *const *names, void *const *daemons,
+                            const size_t *top, bool remote)
 {
     launch_t *ln = calloc(1, sizeof(*ln));
     dkr_launch_opts_t opts = { 0 };
@@ -829,29 +1060,31 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
 
     if (NULL == ln || NULL == (ln->daemons = calloc(n + 1, sizeof(*ln->daemons)))
         || NULL == (ln->vpids = calloc(n + 1, sizeof(*ln->vpids)))
-        || NULL == (ln->nodes = calloc(n + 1, sizeof(*ln->nodes)))) {
+        || NULL == (ln->nodes = calloc(n + 1, sizeof(*ln->nodes)))
+        || NULL == (ln->clis = calloc(n + 1, sizeof(*ln->clis)))) {
         if (NULL != ln) {
             free(ln->daemons);
             free(ln->vpids);
+            free(ln->nodes);
         }
         free(ln);
-        RT->launch_failed(job);
-        return;
+        if (!remote) {
+            RT->launch_failed(job);
+        }
+        return NULL;
     }
     ln->job = job;
+    ln->remote = remote;
     RT->retain(job);
     ln->next = core.launches;
     core.launches = ln;
-    if (plm_docker_params.tree_spawn && !core.tree_warned) {
-        dkr_mca_show_help(&RT->mca, PLM_DOCKER_HELP_FILE, "tree-spawn-unsupported");
-        core.tree_warned = true;
-    }
-    if (NULL == core.cli
-        && NULL == (core.cli = dkr_mca_client(&RT->mca, RT->base, plm_docker_params.host,
-                                              plm_docker_params.tls_verify,
-                                              plm_docker_params.cert_path, plm_docker_params.timeout))) {
+    if ((NULL != top || remote) && !keep_tree(ln, n, names, daemons, top)) {
         fail_before_start(ln);
-        return;
+        return ln;
+    }
+    if (!clients_init()) {
+        fail_before_start(ln);
+        return ln;
     }
     if (NULL == core.watch && plm_docker_params.pause_timeout > 0) {
         core.watch = dkr_watch_start(core.cli, on_event, on_watch_end, NULL);
@@ -859,7 +1092,7 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
     if (image_mode() && NULL == core.job) {
         if (!job_spec_init()) {
             fail_before_start(ln);
-            return;
+            return ln;
         }
         start_reaper();
     }
@@ -869,13 +1102,29 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
     opts.forward_output = RT->forward_output();
     ln->l = dkr_launch_new(&opts, &launch_ops, ln);
     for (size_t i = 0; NULL != ln->l && i < n; i++) {
-        char *cname = image_mode() ? dkr_jobc_container_name(core.job, names[i]) : NULL;
-        size_t k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, core.cli, cname))
-                                : dkr_launch_add(ln->l, core.cli, names[i]);
+        dkr_client_t *cli = client_for(names[i]);
+        char *cname;
+        size_t k;
 
+        if (ln->tree && ln->top[i] != i) {
+            VERBOSE(1, "plm:docker: daemon %s goes to container %s, launched by the daemon in %s",
+                    NULL != RT->daemon_name ? RT->daemon_name(daemons[i]) : "?", names[i],
+                    names[ln->top[i]]);
+            continue;
+        }
+        if (NULL == cli) {
+            break;
+        }
+        cname = image_mode() ? dkr_jobc_container_name(core.job, names[i]) : NULL;
+        k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, cli, cname))
+                         : dkr_launch_add(ln->l, cli, names[i]);
         free(cname);
         if ((size_t)-1 == k || NULL == (ln->nodes[ln->n] = strdup(names[i]))) {
             break;
+        }
+        ln->clis[ln->n] = cli;
+        if (ln->tree) {
+            ln->root_of[ln->n] = i;
         }
         ln->daemons[ln->n] = daemons[i];
         RT->retain(daemons[i]);
@@ -886,7 +1135,8 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
                 dkr_launch_name(ln->l, k));
     }
     addrs = dkr_host_ipv4_addrs();
-    if (NULL == ln->l || ln->n != n || NULL == addrs) {
+    if (NULL == ln->l || (ln->n != n && !ln->tree) || NULL == addrs
+        || (ln->tree && ln->n != count_roots(ln))) {
         fail_before_start(ln);
     } else if (image_mode()) {
         if (NULL == (ln->jobc = dkr_jobc_prepare(core.cli, &core.spec, (const char *const *)addrs,
@@ -897,6 +1147,69 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
         fail_before_start(ln);
     }
     dkr_strv_free(addrs);
+    return ln;
+}
+
+void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons,
+                            const size_t *top)
+{
+    if (plm_docker_params.tree_spawn && NULL == RT->tree_argv && !core.tree_warned) {
+        core.tree_warned = true;
+        SHOW("tree-spawn-unsupported", "this Open MPI version");
+    }
+    if (NULL != top && image_mode()) {
+        if (!core.tree_warned) {
+            core.tree_warned = true;
+            SHOW("tree-spawn-unsupported", "plm_docker_image (job-owned containers)");
+        }
+        top = NULL;
+    }
+    if (NULL == RT->tree_argv) {
+        top = NULL;
+    }
+    (void)launch_new(job, n, names, daemons, top, false);
+}
+
+void plm_docker_core_remote_spawn(void *job, size_t n, const char *const *names, void *const *daemons)
+{
+    (void)launch_new(job, n, names, daemons, NULL, true);
+}
+
+/* Can this daemon launch daemons?  Run at its start, before it contacts its
+ * parent: a ping of its endpoint with its credentials, on a private loop. */
+int plm_docker_core_probe(char *err, size_t len)
+{
+    dkr_tls_opts_t tls = { .verify = plm_docker_params.tls_verify ? 1 : 0,
+                           .cert_path = plm_docker_params.cert_path };
+    dkr_client_opts_t opts = { .timeout_ms = 1000 * plm_docker_params.timeout };
+    dkr_endpoint_t *ep = NULL;
+    struct event_base *base = NULL;
+    dkr_client_t *cli = NULL;
+    struct probe { int done, rc; char errstr[400]; } p = { 0, DKR_ERR_IO, "" };
+    int rc = -1;
+
+    if (DKR_OK != dkr_endpoint_parse(plm_docker_params.host, &tls, &ep, p.errstr, sizeof(p.errstr))) {
+        goto out;
+    }
+    if (NULL == (base = event_base_new()) || NULL == (cli = dkr_client_new(ep, &opts))
+        || DKR_OK != dkr_libevent_attach(cli, base) || NULL == dkr_ping(cli, probe_done, &p)) {
+        snprintf(p.errstr, sizeof(p.errstr), "out of memory");
+        goto out;
+    }
+    while (!p.done && DKR_OK == dkr_libevent_run_until(base, &p.done, 0)) {
+    }
+    rc = p.done && DKR_OK == p.rc ? 0 : -1;
+out:
+    if (0 != rc) {
+        snprintf(err, len, "%s: %s", plm_docker_params.host,
+                 '\0' != p.errstr[0] ? p.errstr : dkr_strerror(p.rc));
+    }
+    dkr_client_free(cli);
+    if (NULL != base) {
+        event_base_free(base);
+    }
+    dkr_endpoint_free(ep);
+    return rc;
 }
 
 void plm_docker_core_stop(void)
@@ -924,7 +1237,15 @@ static void launch_free(launch_t *ln)
     for (size_t i = 0; i < ln->n; i++) {
         RT->release(ln->daemons[i]);
     }
+    for (size_t i = 0; i < ln->nall; i++) {
+        RT->release(ln->all_daemons[i]);
+    }
     free(ln->daemons);
+    free(ln->clis);
+    dkr_strv_free(ln->all_names);
+    free(ln->all_daemons);
+    free(ln->top);
+    free(ln->root_of);
     dkr_strv_free(ln->vpids);
     dkr_strv_free(ln->nodes);
     dkr_strv_free(ln->argv);
@@ -947,6 +1268,15 @@ void plm_docker_core_finalize(void)
         close(core.reaper_fd);     /* the reaper finds nothing left and ends */
         core.reaper_fd = -1;
     }
+    for (size_t i = 0; i < core.nclis; i++) {
+        dkr_client_free(core.clis[i].cli);
+        free(core.clis[i].url);
+    }
+    free(core.clis);
+    core.clis = NULL;
+    core.nclis = 0;
+    dkr_strv_free(core.epmap);
+    core.epmap = NULL;
     dkr_client_free(core.cli);
     core.cli = NULL;
     free(core.job);

@@ -5,6 +5,7 @@
  */
 #include "orte_config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,15 +14,21 @@
 #include "opal/util/argv.h"
 #include "opal/util/output.h"
 
+#include "opal/dss/dss.h"
+
 #include "orte/mca/errmgr/errmgr.h"
+#include "orte/mca/oob/base/base.h"
 #include "orte/mca/plm/base/base.h"
 #include "orte/mca/plm/base/plm_private.h"
 #include "orte/mca/rmaps/rmaps_types.h"
 #include "orte/mca/rml/rml.h"
+#include "orte/mca/routed/base/base.h"
 #include "orte/mca/routed/routed.h"
 #include "orte/mca/state/state.h"
 #include "orte/runtime/orte_globals.h"
 #include "orte/util/name_fns.h"
+#include "orte/util/proc_info.h"
+#include "orte/util/session_dir.h"
 #include "orte/util/threads.h"
 
 #include "dkr_orte.h"
@@ -101,12 +108,29 @@ static void daemon_started(void *daemon)
     ((orte_proc_t *)daemon)->state = ORTE_PROC_STATE_RUNNING;
 }
 
-/* As rsh does for an agent that failed: ORTE stops the others and exits. */
+/* As rsh does for an agent that failed: ORTE stops the others and exits.
+ * In a daemon (tree-spawn), as rsh's daemons do: tell mpirun which child
+ * failed (orte_plm_base_daemon_failed reads a vpid and a wait status). */
 static void daemon_failed(void *arg, int status)
 {
     orte_proc_t *daemon = arg;
     orte_job_t *djob = orte_get_job_data_object(ORTE_PROC_MY_NAME->jobid);
     char *rtmod = orte_rml.get_routed(orte_coll_conduit);
+
+    if (!ORTE_PROC_IS_HNP) {
+        opal_buffer_t *buf = OBJ_NEW(opal_buffer_t);
+        int wstatus = (0 == status ? ORTE_ERROR_DEFAULT_EXIT_CODE : status & 0xff) << 8;
+
+        daemon->state = ORTE_PROC_STATE_FAILED_TO_START;
+        opal_dss.pack(buf, &daemon->name.vpid, 1, ORTE_VPID);
+        opal_dss.pack(buf, &wstatus, 1, OPAL_INT);
+        if (0 > orte_rml.send_buffer_nb(orte_coll_conduit, ORTE_PROC_MY_HNP, buf,
+                                        ORTE_RML_TAG_REPORT_REMOTE_LAUNCH,
+                                        orte_rml_send_callback, NULL)) {
+            OBJ_RELEASE(buf);
+        }
+        return;
+    }
 
     ORTE_UPDATE_EXIT_STATUS((0 == status ? ORTE_ERROR_DEFAULT_EXIT_CODE : status));
     daemon->state = ORTE_PROC_STATE_FAILED_TO_START;
@@ -157,14 +181,46 @@ static void release(void *obj)
     OBJ_RELEASE(obj);
 }
 
+/* As rsh adds them: the daemon launches its children (--tree-spawn), routes
+ * as this process does, and calls back through it (its URI). */
+static char **tree_argv(void)
+{
+    char *uri = NULL, *rtmod = orte_rml.get_routed(orte_coll_conduit);
+    char **argv = NULL;
+
+    orte_oob_base_get_addr(&uri);
+    if (NULL == uri || NULL == rtmod) {
+        free(uri);
+        return NULL;
+    }
+    opal_argv_append_nosize(&argv, "--tree-spawn");
+    opal_argv_append_nosize(&argv, "-" OPAL_MCA_CMD_LINE_ID);
+    opal_argv_append_nosize(&argv, "routed");
+    opal_argv_append_nosize(&argv, rtmod);
+    opal_argv_append_nosize(&argv, "-" OPAL_MCA_CMD_LINE_ID);
+    opal_argv_append_nosize(&argv, "orte_parent_uri");
+    opal_argv_append_nosize(&argv, uri);
+    free(uri);
+    return argv;
+}
+
+static const char *daemon_name(void *daemon)
+{
+    return ORTE_NAME_PRINT(&((orte_proc_t *)daemon)->name);
+}
+
 static const char *const mca_flags[] = { "-mca", "--mca", "-" OPAL_MCA_CMD_LINE_ID, NULL };
 static const char *const env_forward[] = { OPAL_MCA_PREFIX, NULL };
+/* mca_base_component_path: a directory of the launching host; in a
+ * container a missing one stops the component scan (opal_init fails). */
 static const char *const env_drop[] = { OPAL_MCA_PREFIX "plm", OPAL_MCA_PREFIX "ras",
-                                        OPAL_MCA_PREFIX "mca_base_env_list", NULL };
+                                        OPAL_MCA_PREFIX "mca_base_env_list",
+                                        OPAL_MCA_PREFIX "mca_base_component_path", NULL };
 
 static plm_docker_rt_t rt = {
     .mca = { .vshow_help = dkr_orte_vshow_help, .vverbose = vverbose, .verbosity = verbosity },
     .uri_param = "orte_hnp_uri",
+    .parent_uri_param = "orte_parent_uri",
     .mca_flags = mca_flags,
     .env_forward = env_forward,
     .env_drop = env_drop,
@@ -183,7 +239,50 @@ static plm_docker_rt_t rt = {
     .forward_output = forward_output,
     .retain = retain,
     .release = release,
+    .tree_argv = tree_argv,
+    .daemon_name = daemon_name,
 };
+
+/* Tree-spawn, only at the first launch (later ones, e.g. add-host, are flat,
+ * as rsh does): the root of each daemon's subtree among the new daemons,
+ * from the routing module (the route from here to a daemon is the child of
+ * mpirun above it).  NULL: flat. */
+static bool tree_done;
+
+static size_t *tree_roots(size_t n, void *const *daemons)
+{
+    char *rtmod = orte_rml.get_routed(orte_coll_conduit);
+    size_t *top;
+    bool saved, saved_base;
+
+    if (!plm_docker_params.tree_spawn || tree_done || NULL == (top = calloc(n + 1, sizeof(*top)))) {
+        return NULL;
+    }
+    tree_done = true;
+    /* the routing module answers with the target itself until routing is
+     * enabled (after the daemons report): ask it as it will route then */
+    saved = orte_routing_is_enabled;
+    saved_base = orte_routed_base.routing_enabled;
+    orte_routing_is_enabled = orte_routed_base.routing_enabled = true;
+    for (size_t i = 0; i < n; i++) {
+        orte_proc_t *d = daemons[i];
+        orte_process_name_t via = orte_routed.get_route(rtmod, &d->name);
+        size_t j = 0;
+
+        while (j < n && ((orte_proc_t *)daemons[j])->name.vpid != via.vpid) {
+            j++;
+        }
+        if (j == n) {     /* reached through a daemon of an earlier launch */
+            free(top);
+            top = NULL;
+            break;
+        }
+        top[i] = j;
+    }
+    orte_routing_is_enabled = saved;
+    orte_routed_base.routing_enabled = saved_base;
+    return top;
+}
 
 /* ---------------------------------------------------------------- module */
 
@@ -229,7 +328,16 @@ static void launch_daemons(int fd, short args, void *cbdata)
     if (NULL == names || NULL == daemons) {
         launch_failed(state->jdata);
     } else {
-        plm_docker_core_launch(state->jdata, n, names, daemons);
+        size_t *top = tree_roots(n, daemons);
+
+        if (NULL != top) {
+            opal_output_verbose(1, orte_plm_base_framework.framework_output,
+                                "%s plm:docker: tree launch using routed/%s",
+                                ORTE_NAME_PRINT(ORTE_PROC_MY_NAME),
+                                orte_rml.get_routed(orte_coll_conduit));
+        }
+        plm_docker_core_launch(state->jdata, n, names, daemons, top);
+        free(top);
     }
     free(names);
     free(daemons);
@@ -246,6 +354,24 @@ static int docker_init(void)
 {
     int rc;
 
+    rt.base = orte_event_base;
+    plm_docker_core_init(&rt);
+    if (ORTE_PROC_IS_DAEMON) {
+        char why[512];
+
+        /* A daemon loads this launcher only to tree-spawn.  Unable to reach
+         * the engine, it ends here, before it contacts its parent: mpirun
+         * sees it end and launches its subtree itself. */
+        if (0 != plm_docker_core_probe(why, sizeof(why))) {
+            fprintf(stderr, "%s plm:docker: this daemon cannot launch daemons: %s\n",
+                    ORTE_NAME_PRINT(ORTE_PROC_MY_NAME), why);
+            fflush(stderr);
+            return ORTE_ERR_SILENT;
+        }
+        opal_output_verbose(1, orte_plm_base_framework.framework_output,
+                            "%s plm:docker: this daemon tree-spawns through %s",
+                            ORTE_NAME_PRINT(ORTE_PROC_MY_NAME), plm_docker_params.host);
+    }
     if (ORTE_SUCCESS != (rc = orte_state.add_job_state(ORTE_JOB_STATE_LAUNCH_DAEMONS,
                                                        launch_daemons, ORTE_SYS_PRI))) {
         ORTE_ERROR_LOG(rc);
@@ -259,8 +385,6 @@ static int docker_init(void)
      * lookup costs a fraction of a second), the API knows them. */
     opal_if_do_not_resolve = true;
     orte_plm_globals.daemon_nodes_assigned_at_launch = true;
-    rt.base = orte_event_base;
-    plm_docker_core_init(&rt);
     return ORTE_SUCCESS;
 }
 
@@ -274,11 +398,71 @@ static int docker_spawn(orte_job_t *jdata)
     return ORTE_SUCCESS;
 }
 
-/* Daemons never open this component unless told to tree-spawn, which is
- * not offered yet. */
+/* In a daemon started with --tree-spawn and plm docker: launch its children
+ * in the routing tree, each in the container its node names, as rsh's
+ * remote_spawn does (children fail to mpirun via REPORT_REMOTE_LAUNCH). */
 static int docker_remote_spawn(void)
 {
-    return ORTE_ERR_NOT_IMPLEMENTED;
+    char *rtmod = orte_rml.get_routed(orte_coll_conduit);
+    orte_job_t *djob = orte_get_job_data_object(ORTE_PROC_MY_NAME->jobid);
+    opal_list_t coll;
+    orte_namelist_t *child;
+    const char **names = NULL;
+    void **daemons = NULL;
+    size_t n = 0, cap;
+    int rc = ORTE_SUCCESS;
+
+    OBJ_CONSTRUCT(&coll, opal_list_t);
+    orte_routed.get_routing_list(rtmod, &coll);
+    cap = opal_list_get_size(&coll);
+    opal_output_verbose(1, orte_plm_base_framework.framework_output,
+                        "%s plm:docker: remote spawn of %d children", ORTE_NAME_PRINT(ORTE_PROC_MY_NAME),
+                        (int)cap);
+    if (0 == cap) {
+        OBJ_DESTRUCT(&coll);
+        return ORTE_SUCCESS;
+    }
+    names = calloc(cap + 1, sizeof(*names));
+    daemons = calloc(cap + 1, sizeof(*daemons));
+    OPAL_LIST_FOREACH(child, &coll, orte_namelist_t) {
+        orte_process_name_t target = { .jobid = ORTE_PROC_MY_NAME->jobid, .vpid = child->name.vpid };
+        orte_proc_t *d;
+        char *host;
+
+        if (NULL == names || NULL == daemons || NULL == djob
+            || NULL == (host = orte_get_proc_hostname(&target))) {
+            opal_output(0, "%s plm:docker: no node known for daemon %s",
+                        ORTE_NAME_PRINT(ORTE_PROC_MY_NAME), ORTE_VPID_PRINT(child->name.vpid));
+            rc = ORTE_ERR_NOT_FOUND;
+            break;
+        }
+        /* as rsh: a proc object of our own for the child */
+        d = OBJ_NEW(orte_proc_t);
+        d->name = target;
+        names[n] = host;
+        daemons[n++] = d;
+    }
+    OPAL_LIST_DESTRUCT(&coll);
+    if (ORTE_SUCCESS == rc) {
+        plm_docker_core_remote_spawn(djob, n, names, daemons);
+    } else {
+        opal_buffer_t *buf = OBJ_NEW(opal_buffer_t);
+        int wstatus = ORTE_ERROR_DEFAULT_EXIT_CODE << 8;
+
+        opal_dss.pack(buf, &ORTE_PROC_MY_NAME->vpid, 1, ORTE_VPID);
+        opal_dss.pack(buf, &wstatus, 1, OPAL_INT);
+        if (0 > orte_rml.send_buffer_nb(orte_coll_conduit, ORTE_PROC_MY_HNP, buf,
+                                        ORTE_RML_TAG_REPORT_REMOTE_LAUNCH,
+                                        orte_rml_send_callback, NULL)) {
+            OBJ_RELEASE(buf);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        OBJ_RELEASE(daemons[i]);   /* the core keeps its own references */
+    }
+    free(names);
+    free(daemons);
+    return rc;
 }
 
 static int docker_terminate_orteds(void)

@@ -229,7 +229,7 @@ static void launch_daemons(int fd, short args, void *cbdata)
     if (NULL == names || NULL == daemons) {
         launch_failed(state->jdata);
     } else {
-        plm_docker_core_launch(state->jdata, n, names, daemons);
+        plm_docker_core_launch(state->jdata, n, names, daemons, NULL);
     }
     free(names);
     free(daemons);

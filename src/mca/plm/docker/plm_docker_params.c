@@ -5,6 +5,7 @@
 #include "plm_docker.h"
 
 #include "dkr_jobc.h"
+#include "dkr_plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,9 @@ static void set_defaults(const char *daemon)
     plm_docker_params.priority = 80;
     plm_docker_params.tree_spawn = false;
     plm_docker_params.pause_timeout = 10;
+    plm_docker_params.tree_host = "";
+    plm_docker_params.tree_cert_path = "";
+    plm_docker_params.endpoints = "";
     plm_docker_params.network = "";
     plm_docker_params.image = "";
     plm_docker_params.pull = "missing";
@@ -95,9 +99,26 @@ static const dkr_mca_param_t table[] = {
       "(e.g. --mca plm docker) or when a plm_docker_* parameter is set",
       &plm_docker_params.priority },
     { "tree_spawn", DKR_PARAM_BOOL, 5,
-      "Let daemons launch their children through the Docker API (needs this component "
-      "inside the image); not supported yet: the launch stays flat, with a warning",
+      "Tree-spawn (Open MPI 4): mpirun starts only its children in the routing tree "
+      "(routed_radix), each daemon starts its own children through the Docker API. Needs "
+      "this component inside the image and an endpoint the daemons reach "
+      "(plm_docker_tree_host, plm_docker_tree_cert_path); where a daemon cannot, mpirun "
+      "launches its subtree itself, with one warning",
       &plm_docker_params.tree_spawn },
+    { "tree_host", DKR_PARAM_STRING, 5,
+      "With plm_docker_tree_spawn: the Docker endpoint as the daemons inside the containers "
+      "reach it, e.g. tcp://GATEWAY:2376 (empty: plm_docker_host); TLS as plm_docker_tls_verify",
+      &plm_docker_params.tree_host },
+    { "tree_cert_path", DKR_PARAM_STRING, 5,
+      "With plm_docker_tree_spawn: the directory inside the containers holding ca.pem, "
+      "cert.pem and key.pem for plm_docker_tree_host, e.g. a read-only mount (empty: "
+      "plm_docker_cert_path)",
+      &plm_docker_params.tree_cert_path },
+    { "endpoints", DKR_PARAM_STRING, 6,
+      "Containers that are on other engines than plm_docker_host, as name=url pairs, "
+      "comma-separated (a per-node lookup fills it on a multi-node Swarm; empty: every "
+      "container is on plm_docker_host)",
+      &plm_docker_params.endpoints },
     { "network", DKR_PARAM_STRING, 3,
       "Docker network the daemons and ranks communicate over (empty: the network every "
       "container shares, preferring one the launching host is on; with plm_docker_image, a "
@@ -174,6 +195,13 @@ const char *plm_docker_params_check(char *why, size_t len)
     if ('\0' != plm_docker_params.shm_size[0] && DKR_OK != dkr_size_parse(plm_docker_params.shm_size, &size)) {
         snprintf(why, len, "must be a size such as 1g or 512m, not \"%s\"", plm_docker_params.shm_size);
         return "plm_docker_shm_size";
+    }
+    if ('\0' != plm_docker_params.endpoints[0]) {
+        char **map = dkr_plan_endpoint_map(plm_docker_params.endpoints, why, len);
+        if (NULL == map) {
+            return "plm_docker_endpoints";
+        }
+        dkr_strv_free(map);
     }
     return NULL;
 }

@@ -1,0 +1,355 @@
+#!/bin/bash
+# IT_RUNTIMES: orte
+# shellcheck disable=SC2119,SC2120  # helpers with optional arguments
+# Tree-spawn (plm_docker_tree_spawn 1, Open MPI 4) on a private TLS engine.
+#
+# The rig: a bridge of the run (198.18.N.0/24, the host = .1) made before a
+# private dockerd starts on it (--bridge, so the engine can listen on the
+# bridge's address from the start), --tlsverify on tcp://127.0.0.1:PORT (for
+# mpirun) and tcp://GATEWAY:PORT (for the daemons inside the containers),
+# its own data root, exec root, pid file and socket, no iptables rules of its
+# own; one FORWARD rule for the bridge (the machine's engine sets the policy
+# to DROP). The machine's engine is never touched, except to read the test
+# image (docker save).
+#
+# Images on the private engine: the plain test image, and a "tree" image
+# FROM it with mca_plm_docker.so (this build), its help files and the
+# libraries it needs (libcurl4, libjson-c5, ... as .debs from Debian's
+# archive, cached) — the recipe of docs/tree-spawn.md. Containers t1..t6 of
+# the tree image and p1..p5 of the plain one, all with the client
+# certificates mounted read-only at /certs.
+#
+# Cases:
+#  1. tree: -np 6 over t1..t6, routed_radix 2: ring ok, a rank in every
+#     container, the verbose output shows daemons launched by daemons
+#     ("[[j,0],V] plm:docker: launching daemon ... via tcp://GATEWAY:PORT"
+#     with V != 0), and mpirun itself launched only its children.
+#  2. fallback, no component: -np 5 over p1..p5 (plain image): exactly one
+#     tree-spawn warning, ring ok, a rank in every container.
+#  3. fallback, no credentials: t1..t5 with plm_docker_tree_cert_path
+#     naming a directory that does not exist in the containers: one warning
+#     (naming the engine's complaint), ring ok.
+#  4. a flat launch with the same containers is unchanged (no warning, no
+#     daemon launched by a daemon).
+# After each: no exec running in any container, only init and sleep.
+
+# shellcheck source=test/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+it_setup 0
+
+PD_SOCK=$IT_RUNDIR/tree-docker.sock
+PD_PIDFILE=$IT_RUNDIR/dockerd.pid
+PD_DATA=$IT_RUNDIR/data
+PD_EXEC=$IT_RUNDIR/exec
+PD_LOG=$IT_RUNDIR/dockerd.log
+PD_PORT=
+PD_PID=
+PD_URL=            # for mpirun: tcp://127.0.0.1:PORT
+PD_GW_URL=         # for the daemons: tcp://GATEWAY:PORT
+PD_READY=0
+PD_WHY=
+PD_BRIDGE=         # the run's bridge interface
+PD_FWD=0           # the FORWARD rule is in
+PKI=$IT_RUNDIR/pki
+GOOD=$IT_RUNDIR/certs
+TREE_IMAGE=ompi-docker-tree-test:$IT_RUNID
+DEB_CACHE=${OD_CACHE_DIR:-/var/cache/ompi-docker}/tree-debs
+# What mca_plm_docker.so needs beyond the test image (Debian bookworm).
+TREE_DEBS=(libcurl4 libjson-c5 libnghttp2-14 libpsl5 librtmp1 libssh2-1 libbrotli1
+           libldap-2.5-0 libsasl2-2 libsasl2-modules-db)
+T_C=() P_C=()
+for i in 1 2 3 4 5 6; do T_C+=("$IT_PREFIX-t$i"); done
+for i in 1 2 3 4 5; do P_C+=("$IT_PREFIX-p$i"); done
+
+pd() {
+    timeout -k 5 300 env -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_TLS \
+        DOCKER_HOST="unix://$PD_SOCK" DOCKER_BUILDKIT=0 docker "$@"
+}
+on_pd() { DOCKER_HOST="unix://$PD_SOCK" "$@"; }
+
+_ossl() { openssl "$@" >>"$PKI/openssl.log" 2>&1; }
+
+# make_certs GATEWAY: a CA, a server certificate for 127.0.0.1 and GATEWAY,
+# a client certificate (GOOD: ca.pem, cert.pem, key.pem).
+make_certs() {
+    mkdir -p "$PKI" "$GOOD" || return 1
+    (
+        cd "$PKI" || exit 1
+        _ossl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 \
+            -subj "/CN=ompi-docker tree CA $IT_RUNID" || exit 1
+        printf 'subjectAltName=IP:127.0.0.1,IP:%s\nextendedKeyUsage=serverAuth\n' "$1" >server.ext
+        _ossl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr \
+            -subj /CN=127.0.0.1 || exit 1
+        _ossl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+            -extfile server.ext -out server-cert.pem || exit 1
+        printf 'extendedKeyUsage=clientAuth\n' >client.ext
+        _ossl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr \
+            -subj "/CN=ompi-docker client" || exit 1
+        _ossl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+            -extfile client.ext -out cert.pem || exit 1
+    ) || return 1
+    cp "$PKI/ca.pem" "$PKI/cert.pem" "$PKI/key.pem" "$GOOD/" && chmod 0644 "$GOOD"/*.pem
+}
+
+free_subnet() {
+    local n i
+    for ((i = 0; i < 50; i++)); do
+        n=$((RANDOM % 256))
+        ip -4 route | grep -q "^198\.18\.$n\." && continue
+        echo "198.18.$n.0/24"
+        return 0
+    done
+    return 1
+}
+
+# tree_debs: the .debs of TREE_DEBS, downloaded once from Debian's archive.
+tree_debs() {
+    local p missing=()
+    mkdir -p "$DEB_CACHE" || return 1
+    for p in "${TREE_DEBS[@]}"; do
+        compgen -G "$DEB_CACHE/${p}_*.deb" >/dev/null || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    (cd "$DEB_CACHE" && timeout 300 apt-get download "${missing[@]}") >"$IT_RUNDIR/apt.log" 2>&1
+}
+
+# build_tree_image: the image recipe of docs/tree-spawn.md, on the private
+# engine (no network during the build).
+build_tree_image() {
+    local ctx=$IT_RUNDIR/tree-image so=$IT_TOP/src/mca/plm/docker/.libs/mca_plm_docker.so
+    local helpdir
+    [ -f "$so" ] || { PD_WHY="no $so: build the tree first"; return 1; }
+    # where this build looks for its help files (configure's prefix)
+    helpdir=$(grep -aoE '/[[:alnum:]/._-]*/share/ompi-docker' "$so" | head -n 1)
+    [ -n "$helpdir" ] || { PD_WHY="no help directory in $so"; return 1; }
+    tree_debs || { PD_WHY="could not download ${TREE_DEBS[*]} (see $IT_RUNDIR/apt.log)"; return 1; }
+    mkdir -p "$ctx/debs" "$ctx/help" || return 1
+    cp "$DEB_CACHE"/*.deb "$ctx/debs/" && cp "$so" "$ctx/" \
+        && cp "$IT_TOP/src/mca/plm/docker/help-plm-docker.txt" \
+            "$IT_TOP/src/mca/common/help-docker.txt" "$ctx/help/" || return 1
+    cat >"$ctx/Dockerfile" <<EOF
+FROM $IT_IMAGE
+COPY debs/ /tmp/debs/
+RUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs
+COPY mca_plm_docker.so /usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3/
+COPY help/ $helpdir/
+EOF
+    pd build -q --network none "${IT_LABELS[@]}" -t "$TREE_IMAGE" "$ctx" >"$IT_RUNDIR/build.log" 2>&1 \
+        || { PD_WHY="docker build of the tree image failed: $(tail -n 5 "$IT_RUNDIR/build.log")"; return 1; }
+}
+
+pd_start() {
+    local i subnet gw img_id c out
+    PD_PORT=$(closed_port) || { PD_WHY="no free port"; return 1; }
+    subnet=$(free_subnet) || { PD_WHY="no free subnet"; return 1; }
+    gw=${subnet%.0/24}.1
+    PD_BRIDGE=odt${IT_RUNID}tr
+    ip link add name "$PD_BRIDGE" type bridge && ip addr add "$gw/24" dev "$PD_BRIDGE" \
+        && ip link set "$PD_BRIDGE" up || { PD_WHY="could not make bridge $PD_BRIDGE"; return 1; }
+    make_certs "$gw" || { PD_WHY="could not make the certificates: $(tail -n 3 "$PKI/openssl.log")"; return 1; }
+    PD_URL=tcp://127.0.0.1:$PD_PORT
+    PD_GW_URL=tcp://$gw:$PD_PORT
+    setsid dockerd --tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/server-cert.pem" \
+        --tlskey "$PKI/server-key.pem" -H "$PD_URL" -H "$PD_GW_URL" -H "unix://$PD_SOCK" \
+        --data-root "$PD_DATA" --exec-root "$PD_EXEC" --pidfile "$PD_PIDFILE" \
+        --bridge "$PD_BRIDGE" --iptables=false --ip6tables=false --dns "$gw" \
+        >"$PD_LOG" 2>&1 </dev/null &
+    PD_PID=$!
+    for ((i = 0; i < 120; i++)); do
+        pd version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
+        kill -0 "$PD_PID" 2>/dev/null || { PD_WHY="the private dockerd exited at start-up"; return 1; }
+        sleep 0.25
+    done
+    [ "$i" -lt 120 ] || { PD_WHY="the private dockerd did not answer within 30 s"; return 1; }
+    i=$(cat "$PD_PIDFILE" 2>/dev/null)
+    [ -n "$i" ] && [ "$(cat "/proc/$i/comm" 2>/dev/null)" = dockerd ] && PD_PID=$i
+    img_id=$(od_docker image inspect -f '{{.Id}}' "$IT_IMAGE") || { PD_WHY="no $IT_IMAGE"; return 1; }
+    od_docker save "$IT_IMAGE" | pd load -q >/dev/null || { PD_WHY="docker load failed"; return 1; }
+    [ "$(pd image inspect -f '{{.Id}}' "$IT_IMAGE" 2>/dev/null)" = "$img_id" ] \
+        || { PD_WHY="$IT_IMAGE is not on the private engine"; return 1; }
+    build_tree_image || return 1
+    iptables -I FORWARD -i "$PD_BRIDGE" -o "$PD_BRIDGE" -j ACCEPT \
+        || { PD_WHY="could not allow forwarding on $PD_BRIDGE"; return 1; }
+    PD_FWD=1
+    # A private component directory of this host in OMPI_MCA_mca_base_component_path
+    # (a build not installed) reaches the ranks through their environment: an
+    # empty directory there in the containers, so that their scan goes on to
+    # the image's own (a missing one stops it).
+    local d mounts=()
+    mkdir -p "$IT_RUNDIR/empty"
+    for d in ${OMPI_MCA_mca_base_component_path//:/ }; do
+        [ -d "$d" ] && [[ $d != /usr/lib/* ]] && mounts+=(-v "$IT_RUNDIR/empty:$d:ro")
+    done
+    for c in "${T_C[@]}" "${P_C[@]}"; do
+        local img=$TREE_IMAGE
+        [[ $c == *-p* ]] && img=$IT_IMAGE
+        if ! out=$(pd run -d --init --name "$c" --hostname "$c" "${IT_LABELS[@]}" \
+                -v "$GOOD:/certs:ro" "${mounts[@]}" --pull never "$img" sleep infinity 2>&1); then
+            PD_WHY="could not start $c: $out"
+            return 1
+        fi
+    done
+    printf 'private engine %s / %s (pid %s): bridge %s %s, tree image %s\n' "$PD_URL" \
+        "$PD_GW_URL" "$PD_PID" "$PD_BRIDGE" "$subnet" "$TREE_IMAGE"
+    PD_READY=1
+}
+
+pd_stop() {
+    local ids pid i m cpid
+    if [ -n "$PD_PID" ] && kill -0 "$PD_PID" 2>/dev/null; then
+        ids=$(pd ps -aq --filter "label=$IT_LABEL" 2>/dev/null)
+        # shellcheck disable=SC2086
+        [ -z "$ids" ] || pd rm -f $ids >/dev/null 2>&1
+    fi
+    if [ "$PD_FWD" = 1 ]; then
+        iptables -D FORWARD -i "$PD_BRIDGE" -o "$PD_BRIDGE" -j ACCEPT 2>/dev/null
+        PD_FWD=0
+    fi
+    pid=$PD_PID
+    PD_PID=
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        cpid=$(cat "$PD_EXEC/containerd/containerd.pid" 2>/dev/null)
+        kill -TERM "$pid" 2>/dev/null
+        for ((i = 0; i < 150; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        if [ -n "$cpid" ] && [ "$(cat "/proc/$cpid/comm" 2>/dev/null)" = containerd ] \
+            && tr '\0' ' ' <"/proc/$cpid/cmdline" | grep -qF "$PD_EXEC/"; then
+            kill -KILL "$cpid" 2>/dev/null
+        fi
+    fi
+    for m in $(findmnt -rn -o TARGET | grep -F "$IT_RUNDIR/" | sort -r); do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+    done
+    if [ -n "$PD_BRIDGE" ] && ip link show "$PD_BRIDGE" >/dev/null 2>&1; then
+        ip link del "$PD_BRIDGE" 2>/dev/null
+    fi
+    rm -rf "$PD_DATA" "$PD_EXEC" "$PKI" "$GOOD" "$PD_SOCK" "$IT_RUNDIR/tree-image"
+}
+
+pd_ready() {
+    [ "$PD_READY" = 1 ] && return 0
+    fail "no private TLS engine: $PD_WHY"
+    [ -f "$PD_LOG" ] && tail -n 15 "$PD_LOG" | sed -e 's/^/    | /'
+    return 1
+}
+
+# pd_clean C...: no exec still running in the containers, and nothing but
+# init and sleep in them (nor of mpirun's session on the host).
+pd_clean() {
+    local c e execs
+    for c in "$@"; do
+        execs=$(pd inspect -f '{{range .ExecIDs}}{{.}} {{end}}' "$c")
+        for e in $execs; do
+            [ "$(pd exec inspect -f '{{.Running}}' "$e" 2>/dev/null)" = true ] \
+                && fail "an exec still runs in $c: $(pd exec inspect -f '{{.ProcessConfig.Entrypoint}} {{.ProcessConfig.Arguments}}' "$e" | cut -c1-120)"
+        done
+    done
+    on_pd assert_no_leftovers --within 10 "$@"
+}
+
+TREE_ARGS=()
+tree_args() {   # tree_args CERT_PATH_IN_CONTAINERS
+    TREE_ARGS=(--mca plm_docker_host "$PD_URL" --mca plm_docker_tls_verify 1
+               --mca plm_docker_cert_path "$GOOD" --mca plm_docker_tree_spawn 1
+               --mca plm_docker_tree_host "$PD_GW_URL" --mca plm_docker_tree_cert_path "$1"
+               --mca routed_radix 2 --mca plm_base_verbose 5)
+}
+
+# launched_by_daemons: the "launching daemon" lines of daemons (not mpirun).
+launched_by_daemons() {
+    grep -E '^(\[[^]]+\] )?\[\[[0-9]+,0\],[1-9][0-9]*\] plm:docker: launching daemon \[\[[0-9]+,0\],[0-9]+\] in container ' "$LAST_OUT"
+}
+launched_by_mpirun() {
+    grep -E '^(\[[^]]+\] )?\[\[[0-9]+,0\],0\] plm:docker: launching daemon \[\[[0-9]+,0\],[0-9]+\] in container ' "$LAST_OUT"
+}
+
+# 1. Tree-spawn: daemons launch daemons.
+case_tree() {
+    pd_ready || return
+    local n_d n_m
+    tree_args /certs
+    mpirun_docker "${TREE_ARGS[@]}" -np 6 --host "$(it_hosts "${T_C[@]}")" ring
+    expect_ok || { pd_clean "${T_C[@]}"; return; }
+    expect_output '^ring ok: sum=21$' 1
+    on_pd check_ranks 6 "${T_C[@]}"
+    n_d=$(launched_by_daemons | wc -l)
+    n_m=$(launched_by_mpirun | wc -l)
+    note "launched by mpirun: $n_m, by daemons: $n_d"
+    launched_by_daemons | sed -e 's/^/    | /' | head -n 6
+    [ "$n_d" -ge 1 ] || { fail "no daemon was launched by a daemon"; show_output; }
+    [ $((n_d + n_m)) -eq 6 ] || fail "$((n_d + n_m)) launches for 6 daemons"
+    [ "$n_m" -lt 6 ] || fail "mpirun launched every daemon itself"
+    launched_by_daemons | grep -qF "via $PD_GW_URL" || fail "daemons did not use $PD_GW_URL"
+    if grep -qi 'could not launch daemons\|cannot launch daemons' "$LAST_OUT"; then
+        fail "a tree-spawn warning in a good run"
+    fi
+    pd_clean "${T_C[@]}"
+}
+
+# 2. The image lacks the component: one warning, flat, the job runs.
+case_fallback_no_component() {
+    pd_ready || return
+    local n_w
+    tree_args /certs
+    mpirun_docker "${TREE_ARGS[@]}" -np 5 --host "$(it_hosts "${P_C[@]}")" ring
+    expect_ok || { pd_clean "${P_C[@]}"; return; }
+    expect_output '^ring ok: sum=15$' 1
+    on_pd check_ranks 5 "${P_C[@]}"
+    n_w=$(grep -c 'plm_docker_tree_spawn was set, but the daemon in container' "$LAST_OUT")
+    [ "$n_w" -eq 1 ] || { fail "$n_w tree-spawn warnings, want 1"; show_output; }
+    grep -q 'launch daemons (Docker endpoint' "$LAST_OUT" || fail "the warning is not the tree-spawn one"
+    [ "$(launched_by_daemons | wc -l)" -eq 0 ] || fail "a daemon launched a daemon"
+    pd_clean "${P_C[@]}"
+}
+
+# 3. The component is there but the credentials are not: one warning, flat.
+case_fallback_no_certs() {
+    pd_ready || return
+    local n_w
+    tree_args /nonexistent-certs
+    mpirun_docker "${TREE_ARGS[@]}" -np 5 --host "$(it_hosts "${T_C[@]:0:5}")" ring
+    expect_ok || { pd_clean "${T_C[@]}"; return; }
+    expect_output '^ring ok: sum=15$' 1
+    on_pd check_ranks 5 "${T_C[@]:0:5}"
+    n_w=$(grep -c 'plm_docker_tree_spawn was set, but the daemon in container' "$LAST_OUT")
+    [ "$n_w" -eq 1 ] || { fail "$n_w tree-spawn warnings, want 1"; show_output; }
+    grep -q 'cannot launch daemons: tcp://' "$LAST_OUT" \
+        || fail "the warning does not carry the daemon's reason"
+    [ "$(launched_by_daemons | wc -l)" -eq 0 ] || fail "a daemon launched a daemon"
+    pd_clean "${T_C[@]}"
+}
+
+# 4. Without plm_docker_tree_spawn: flat, as before, in the same containers.
+case_flat() {
+    pd_ready || return
+    mpirun_docker --mca plm_docker_host "$PD_URL" --mca plm_docker_tls_verify 1 \
+        --mca plm_docker_cert_path "$GOOD" --mca routed_radix 2 --mca plm_base_verbose 5 \
+        -np 6 --host "$(it_hosts "${T_C[@]}")" ring
+    expect_ok || { pd_clean "${T_C[@]}"; return; }
+    expect_output '^ring ok: sum=21$' 1
+    [ "$(launched_by_mpirun | wc -l)" -eq 6 ] || fail "mpirun did not launch all 6 daemons"
+    [ "$(launched_by_daemons | wc -l)" -eq 0 ] || fail "a daemon launched a daemon"
+    pd_clean "${T_C[@]}"
+}
+
+it_at_exit pd_stop
+if ! command -v openssl >/dev/null; then
+    PD_WHY="openssl is not installed"
+elif ! command -v dockerd >/dev/null; then
+    PD_WHY="dockerd is not installed"
+else
+    pd_start || echo "private engine not ready: $PD_WHY"
+fi
+
+run_case "1: tree-spawn, routed_radix 2, 6 containers" case_tree
+run_case "2: fallback: the image lacks plm docker" case_fallback_no_component
+run_case "3: fallback: no credentials in the containers" case_fallback_no_certs
+run_case "4: flat launch (no plm_docker_tree_spawn)" case_flat
+
+pd_stop
+it_summary
