@@ -136,13 +136,16 @@ else
     failed=$((failed + 1))
 fi
 
-# integration WHAT [VAR=VALUE...]: test/integration/run.sh with the
-# variables set, its "N passed, N failed" added to the counts.
+# integration WHAT [VAR=VALUE...] [-- FILE...]: test/integration/run.sh
+# (of FILEs, else of every integration test) with the variables set, its
+# "N passed, N failed" added to the counts.
 integration() {
-    local what=$1 ilog irc line
+    local what=$1 ilog irc line vars=()
     shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+    [ "${1:-}" = -- ] && shift
     ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
-    env "$@" test/integration/run.sh 2>&1 | tee "$ilog"
+    env "${vars[@]}" test/integration/run.sh "$@" 2>&1 | tee "$ilog"
     irc=${PIPESTATUS[0]}
     line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
     rm -f "$ilog"
@@ -159,6 +162,8 @@ integration() {
 # Integration tests (they report their own failures even without the build).
 export FAKE_ENDPOINT="${OD_BUILD_DIR:-$TOP}/test/apps/fake_endpoint"
 integration "integration tests"
+# Faults during jobs (test/faults/faults.sh: one line of figures per case).
+integration "fault tests" -- test/faults/faults.sh
 
 # The Debian package: dpkg-buildpackage, lintian, installed with dpkg into a
 # clean container of the base image, ompi_info and jobs run from it

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "dkr_discover.h"
+#include "dkr_jobc.h"   /* DKR_LABEL_OWNER */
 
 #include <fnmatch.h>
 #include <json-c/json.h>
@@ -35,6 +36,9 @@ struct dkr_discover {
     size_t n;
     size_t next_inspect, inspecting, inspected;
     int finishing;               /* callbacks of cancelled requests do nothing */
+    char *owner;                 /* NULL: take any owner's */
+    size_t n_foreign;            /* matched, but other users' */
+    char *foreign;               /* the first of their names */
 };
 
 /* ------------------------------------------------------------ pure parts */
@@ -290,6 +294,14 @@ int dkr_task_container(json_object *task, char **container_id, char **node_id)
 
 /* ---------------------------------------------------------------- engine */
 
+int dkr_owner_allows(const char *owner, const dkr_container_t *c)
+{
+    int present = 0;
+    const char *v = dkr_container_label(c, DKR_LABEL_OWNER, &present);
+
+    return NULL == owner || !present || (NULL != v && 0 == strcmp(v, owner));
+}
+
 static void free_items(dkr_discover_t *d)
 {
     for (size_t i = 0; i < d->n; i++) {
@@ -312,6 +324,8 @@ static void discover_free(dkr_discover_t *d)
     free(d->labels);
     free(d->names);
     free(d->service);
+    free(d->owner);
+    free(d->foreign);
     free(d);
 }
 
@@ -358,6 +372,23 @@ static void finish(dkr_discover_t *d, int rc, const char *err)
     discover_free(d);
 }
 
+/* A container that matched but is another user's: named in the report. */
+static void note_foreign(dkr_discover_t *d, const char *name)
+{
+    char *more = NULL;
+
+    d->n_foreign++;
+    if (d->n_foreign > 5) {
+        return;
+    }
+    if (0 > asprintf(&more, "%s%s%s", NULL == d->foreign ? "" : d->foreign,
+                     NULL == d->foreign ? "" : ", ", name)) {
+        return;
+    }
+    free(d->foreign);
+    d->foreign = more;
+}
+
 /* Every candidate is known: name it, count its slots, then finish. */
 static void complete(dkr_discover_t *d)
 {
@@ -370,6 +401,10 @@ static void complete(dkr_discover_t *d)
                                   || (NULL != d->names && !dkr_names_match(d->names, it->c->name))))) {
             continue;
         }
+        if (!dkr_owner_allows(d->owner, it->c)) {
+            note_foreign(d, it->c->name);
+            continue;
+        }
         it->node.slots = dkr_node_slots(it->c, d->slots);
         if (NULL == it->node.name) {
             it->node.name = strdup(it->c->name);
@@ -377,6 +412,17 @@ static void complete(dkr_discover_t *d)
         if (NULL == it->node.id) {
             it->node.id = strdup(it->c->id);
         }
+    }
+    if (d->n_foreign > 0) {
+        char *why = NULL;
+        if (0 > asprintf(&why, "%zu container(s) that matched carry the label %s of another user "
+                         "and were left out: %s%s", d->n_foreign, DKR_LABEL_OWNER,
+                         NULL == d->foreign ? "" : d->foreign, d->n_foreign > 5 ? ", ..." : "")) {
+            why = NULL;
+        }
+        finish(d, DKR_OK, NULL == why ? "" : why);
+        free(why);
+        return;
     }
     finish(d, DKR_OK, "");
 }
@@ -569,6 +615,7 @@ dkr_discover_t *dkr_discover_start(dkr_client_t *cli, const dkr_discover_spec_t 
     d->labels = dup_nonempty(spec->labels);
     d->names = dup_nonempty(spec->names);
     d->service = dup_nonempty(spec->service);
+    d->owner = dup_nonempty(spec->owner);
     d->slots = spec->slots;
     d->cb = cb;
     d->arg = arg;

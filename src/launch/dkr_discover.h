@@ -29,11 +29,14 @@ typedef struct dkr_discover_spec {
     const char *service;  /* a Swarm service: its running tasks (and labels/names
                              narrow them when given) */
     int slots;            /* > 0: every node gets this many */
+    const char *owner;    /* the invoking uid: a container labelled ompi-docker.owner
+                             with another value is never taken; NULL: no check */
 } dkr_discover_spec_t;
 
 /* Exactly once.  rc != DKR_OK: errstr says what failed (an endpoint error
- * keeps the client's rc).  DKR_OK with n == 0 means nothing matched.  nodes
- * are borrowed for the call. */
+ * keeps the client's rc).  DKR_OK with n == 0 means nothing matched.  With
+ * DKR_OK, errstr is "" unless containers that matched were left out as
+ * other users' (then it names them).  nodes are borrowed for the call. */
 typedef void (*dkr_discover_cb)(int rc, const char *errstr, const dkr_node_t *nodes, size_t n,
                                 void *arg);
 
@@ -59,6 +62,9 @@ int dkr_labels_match(const char *labels, const dkr_container_t *c);
 int dkr_names_match(const char *patterns, const char *name);
 /* CPUs in a cpuset list such as "0-3,8,10-11"; 0 when unparsable. */
 int dkr_cpuset_count(const char *cpuset);
+/* 1 when a container may be taken for owner (a uid): it has no
+ * ompi-docker.owner label, or that label's value is owner. */
+int dkr_owner_allows(const char *owner, const dkr_container_t *c);
 /* Slots of a container: override > 0, else its mpi.slots label (when a
  * positive number), else its CPU limit (NanoCpus rounded up, else its
  * cpuset), else 1. */

@@ -181,6 +181,43 @@ case_labels() {
     unmake
 }
 
+# 2b. The owner label: containers labelled ompi-docker.owner with another
+#     uid are never taken (mpirun runs as uid $(id -u) here), unless the
+#     selection names that owner; only such containers: a message naming
+#     them.
+case_owner() {
+    case_tag own
+    local K=odt.o-$IT_RUNID me other=99999 all=()
+    me=$(id -u)
+    [ "$me" != "$other" ] || other=99998
+    mk o1 --label "$K" --label "ompi-docker.owner=$me" || return
+    mk o2 --label "$K" --label "ompi-docker.owner=$other" || return
+    mk o3 --label "$K" || return
+    mk o4 --label "$K=alone" --label "ompi-docker.owner=$other" || return
+    read -ra all <<<"$(names o1 o2 o3 o4)"
+
+    note "filter $K: o2 and o4 are uid $other's"
+    ras --mca ras_docker_label "$K" --display-allocation -np 2 ring
+    if expect_ok; then
+        expect_alloc o1:1 o3:1
+        expect_placement o1 o3 -- "${all[@]}"
+    fi
+    assert_no_leftovers "${all[@]}"
+
+    note "filter $K,ompi-docker.owner=$other: asked for by owner"
+    ras --mca ras_docker_label "$K,ompi-docker.owner=$other" --display-allocation -np 2 ring
+    if expect_ok; then
+        expect_alloc o2:1 o4:1
+    fi
+    assert_no_leftovers "${all[@]}"
+
+    note "filter $K=alone: only another user's container matches"
+    expect_fail_with --within 10 'belongs to another user' --and "$(re_quote "$(n o4)")" \
+        --and "your uid \\($me\\)" -- ras --mca ras_docker_label "$K=alone" -np 1 ring
+    assert_no_leftovers "${all[@]}"
+    unmake
+}
+
 # ------------------------------------------------------------- 3. names
 
 case_names() {
@@ -675,6 +712,7 @@ case_swarm_teardown() {
 
 run_case "1: 4 labelled containers x 2 slots, 8 ranks, one unlabelled beside" case_acceptance
 run_case "2: label filters: key, key=value, two ANDed" case_labels
+run_case "2b: other users' containers (owner label) are not taken" case_owner
 run_case "3: name patterns, alone and with a label" case_names
 run_case "4: slots: mpi.slots, --cpus, --cpuset-cpus, default, ras_docker_slots" case_slots
 run_case "4b: an mpi.slots label that is no number: the CPU limit counts" case_slots_bad_label

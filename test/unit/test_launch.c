@@ -519,6 +519,16 @@ static void test_discover_pure(void **state)
     assert_false(dkr_labels_match("color=blu", &c));
     assert_false(dkr_labels_match("color=blue,size", &c));
     assert_true(dkr_labels_match("", &c));
+
+    /* the owner label: absent = anyone's; present = only that uid's */
+    assert_true(dkr_owner_allows("1000", &c));
+    labels[0] = "ompi-docker.owner=1000";
+    assert_true(dkr_owner_allows("1000", &c));
+    assert_false(dkr_owner_allows("1001", &c));
+    assert_false(dkr_owner_allows("100", &c));
+    assert_true(dkr_owner_allows(NULL, &c));
+    labels[0] = "ompi-docker.owner";          /* no value: nobody's */
+    assert_false(dkr_owner_allows("1000", &c));
 }
 
 int main(void)

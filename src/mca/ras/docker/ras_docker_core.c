@@ -6,6 +6,8 @@
 #define _GNU_SOURCE /* asprintf */
 #include "ras_docker.h"
 
+#include "dkr_jobc.h"   /* DKR_LABEL_OWNER */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +53,21 @@ static void discovered(int rc, const char *errstr, const dkr_node_t *nodes, size
         give_up();
         return;
     }
+    if (0 == n && NULL != errstr && '\0' != errstr[0]) {
+        dkr_mca_show_help(&RT->mca, RAS_DOCKER_HELP_FILE, "only-foreign",
+                          NULL == core.selection ? "" : core.selection, endpoint_url(), errstr,
+                          (unsigned long)getuid());
+        give_up();
+        return;
+    }
     if (0 == n) {
         dkr_mca_show_help(&RT->mca, RAS_DOCKER_HELP_FILE, "no-match",
                           NULL == core.selection ? "" : core.selection, endpoint_url());
         give_up();
         return;
+    }
+    if (NULL != errstr && '\0' != errstr[0]) {
+        dkr_mca_verbose(&RT->mca, 1, "ras:docker: %s", errstr);
     }
     for (size_t i = 0; i < n; i++) {
         dkr_mca_verbose(&RT->mca, 1, "ras:docker: node %s (container %.12s%s%s), %d slots",
@@ -146,7 +158,7 @@ void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
     const ras_docker_params_t *p = &ras_docker_params;
     dkr_discover_spec_t spec = { 0 };
     bool by_name = '\0' != p->names[0] || '\0' != p->service[0];
-    char err[512];
+    char err[512], uid[32];
 
     core.rt = rt;
     core.job = job;
@@ -161,6 +173,10 @@ void ras_docker_core_allocate(const ras_docker_rt_t *rt, void *job)
     spec.names = p->names;
     spec.service = p->service;
     spec.slots = p->slots;
+    /* Other users' containers are never taken, unless the selection names
+     * an owner itself (ras_docker_label ompi-docker.owner=UID). */
+    snprintf(uid, sizeof(uid), "%lu", (unsigned long)getuid());
+    spec.owner = NULL != spec.labels && NULL != strstr(spec.labels, DKR_LABEL_OWNER "=") ? NULL : uid;
     free(core.selection);
     core.selection = describe(&spec);
     if (NULL == core.cli && NULL == (core.cli = client_new())) {
