@@ -251,6 +251,30 @@ case_metachars() {
     assert_no_leftovers "${C[@]}"
 }
 
+# k. Progress: a daemon start-up slower than plm_docker_progress (2 s) prints
+#    "N/M daemons started, K/M called back" lines, the last one with all
+#    called back; a fast one prints none. The slow daemon is a script of the
+#    test in the containers (sleep 3, then orted).
+case_progress() {
+    local c daemon
+    daemon=$(it_rt_is_prrte && echo prted || echo orted)
+    for c in "${C[@]}"; do
+        # shellcheck disable=SC2016  # for the container's shell
+        od_docker exec "$c" sh -c 'printf "#!/bin/sh\nsleep 3\nexec $1 \"\$@\"\n" >/tmp/slow-daemon \
+            && chmod +x /tmp/slow-daemon' sh "$daemon" || { fail "could not write /tmp/slow-daemon in $c"; return; }
+    done
+    mpirun_docker --mca plm_docker_orted /tmp/slow-daemon -np 4 --host "$ALL" ring
+    if expect_ok; then
+        expect_output '^mpirun: plm docker: 4/4 daemons started, [0-3]/4 called back \([0-9.]+ s\)$'
+        expect_output '^mpirun: plm docker: 4/4 daemons started, 4/4 called back \([0-9.]+ s\)$' 1
+        note "$(grep -c '^mpirun: plm docker:' "$LAST_OUT") progress line(s)"
+    fi
+    mpirun_docker -np 4 --host "$ALL" ring
+    expect_ok && expect_output '^mpirun: plm docker: ' 0
+    for c in "${C[@]}"; do od_docker exec "$c" rm -f /tmp/slow-daemon; done
+    assert_no_leftovers "${C[@]}"
+}
+
 # j. The component's parameters, each with a help string.
 case_params() {
     local p help
@@ -288,5 +312,6 @@ run_case "h: containers on two networks" case_two_networks
 run_case "h2: a second network shared by c1 and c2 only" case_partial_network
 run_case "i: shell metacharacters in arguments" case_metachars
 run_case "j: parameters listed by ompi_info" case_params
+run_case "k: progress lines while start-up is slow" case_progress
 
 it_summary

@@ -20,6 +20,7 @@ typedef struct plm_docker_params {
     int num_concurrent;
     int timeout;           /* seconds */
     int pause_timeout;     /* seconds a container may stay paused; 0 = no limit */
+    int progress;          /* seconds between start-up progress lines; 0 = none */
     char *orted;           /* daemon command, split on blanks, no shell */
     int priority;
     bool tree_spawn;

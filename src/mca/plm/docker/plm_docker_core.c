@@ -66,6 +66,9 @@ typedef struct launch {
     char **env;
     struct event *timer;
     pause_timer_t *paused;   /* by target index, made at the first pause */
+    struct event *progress;  /* the "N/M daemons" line while start-up is slow */
+    struct timespec t0;      /* when the daemons' start began */
+    double progress_at;      /* seconds after t0 of the last line */
     size_t started;
     size_t last_progress;
     bool failed;
@@ -471,6 +474,36 @@ static int start_container(launch_t *ln, size_t i, const dkr_net_choice_t *net)
     return rc;
 }
 
+/* While start-up takes long, one line every plm_docker_progress seconds
+ * (and a last one when every daemon has called back), so that a user
+ * launching hundreds of daemons sees it move. */
+static void progress_line(evutil_socket_t fd, short what, void *arg)
+{
+    launch_t *ln = arg;
+    size_t alive = alive_count(ln);
+    struct timespec now;
+    struct timeval tick = { .tv_sec = 0, .tv_usec = 250000 };
+    double secs;
+
+    (void)fd;
+    (void)what;
+    if (ln->failed || RT->terminating()) {
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    secs = (double)(now.tv_sec - ln->t0.tv_sec) + (double)(now.tv_nsec - ln->t0.tv_nsec) / 1e9;
+    /* checked every tick once slow; shown every plm_docker_progress s and at the end */
+    if (alive == ln->n || secs - ln->progress_at >= plm_docker_params.progress - 0.01) {
+        fprintf(stderr, "mpirun: plm docker: %zu/%zu daemons started, %zu/%zu called back (%.1f s)\n",
+                ln->started, ln->n, alive, ln->n, secs);
+        fflush(stderr);
+        ln->progress_at = secs;
+    }
+    if (alive < ln->n) {
+        evtimer_add(ln->progress, &tick);
+    }
+}
+
 /* The command and environment are known: start every daemon, then watch
  * that start-up makes progress. */
 static void start_daemons(launch_t *ln, const dkr_net_choice_t *net)
@@ -511,6 +544,12 @@ static void start_daemons(launch_t *ln, const dkr_net_choice_t *net)
     }
     /* a daemon's children are watched by mpirun's timer */
     ln->timer = ln->remote ? NULL : evtimer_new(RT->base, startup_timer, ln);
+    if (!ln->remote && plm_docker_params.progress > 0
+        && NULL != (ln->progress = evtimer_new(RT->base, progress_line, ln))) {
+        struct timeval tv = { .tv_sec = plm_docker_params.progress, .tv_usec = 0 };
+        clock_gettime(CLOCK_MONOTONIC, &ln->t0);
+        evtimer_add(ln->progress, &tv);
+    }
     if (NULL != ln->timer) {
         arm_timer(ln);
     }
@@ -1225,6 +1264,9 @@ static void launch_free(launch_t *ln)
 {
     if (NULL != ln->timer) {
         event_free(ln->timer);
+    }
+    if (NULL != ln->progress) {
+        event_free(ln->progress);
     }
     for (size_t i = 0; NULL != ln->paused && i < ln->n; i++) {
         if (NULL != ln->paused[i].ev) {

@@ -44,6 +44,7 @@ static void set_defaults(const char *daemon)
     plm_docker_params.priority = 80;
     plm_docker_params.tree_spawn = false;
     plm_docker_params.pause_timeout = 10;
+    plm_docker_params.progress = 2;
     plm_docker_params.tree_host = "";
     plm_docker_params.tree_cert_path = "";
     plm_docker_params.endpoints = "";
@@ -85,6 +86,11 @@ static const dkr_mca_param_t table[] = {
       "Seconds each Docker API call may take, and seconds daemon start-up may go "
       "without progress before the launch is declared failed (must be > 0)",
       &plm_docker_params.timeout },
+    { "progress", DKR_PARAM_INT, 4,
+      "While daemon start-up takes longer than this many seconds, mpirun prints a line "
+      "\"N/M daemons started, K/M called back\" every as many seconds, and a last one when "
+      "all have called back (0: never)",
+      &plm_docker_params.progress },
     { "pause_timeout", DKR_PARAM_INT, 5,
       "Seconds a container of the job may stay paused (docker pause) while its daemon runs "
       "before the job is aborted: a frozen daemon breaks no connection, so the job and its "
@@ -179,6 +185,10 @@ const char *plm_docker_params_check(char *why, size_t len)
     if (plm_docker_params.timeout <= 0) {
         snprintf(why, len, "must be greater than 0, not %d", plm_docker_params.timeout);
         return "plm_docker_timeout";
+    }
+    if (plm_docker_params.progress < 0) {
+        snprintf(why, len, "must be 0 or more, not %d", plm_docker_params.progress);
+        return "plm_docker_progress";
     }
     if (plm_docker_params.pause_timeout < 0) {
         snprintf(why, len, "must be 0 or more, not %d", plm_docker_params.pause_timeout);
