@@ -23,6 +23,7 @@ typedef struct plm_docker_params {
     int priority;
     bool tree_spawn;
     char *network;         /* "" = chosen from what the containers share */
+    char *node_host;       /* Swarm: each node's engine, e.g. "tcp://{addr}:2376"; "" = off */
     /* job-owned containers */
     char *image;           /* "" = exec into running containers */
     char *pull;            /* missing | always | never */
@@ -95,6 +96,10 @@ void plm_docker_core_init(const plm_docker_rt_t *rt);
  * daemons are retained until finalize.  Failures are reported through the
  * hooks. */
 void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons);
+/* The endpoint URL of the engine that holds the container named node: its
+ * Swarm node's engine (plm_docker_node_host) once a launch has looked the
+ * Swarm up, else plm_docker_host.  Runtime-neutral; for tree-spawn too. */
+const char *plm_docker_core_endpoint(const char *node);
 /* The job is ending: start no more daemons. */
 void plm_docker_core_stop(void);
 void plm_docker_core_finalize(void);

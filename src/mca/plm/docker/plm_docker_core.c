@@ -27,6 +27,7 @@
 #include "dkr_jobc.h"
 #include "dkr_launch.h"
 #include "dkr_plan.h"
+#include "dkr_swarm.h"
 
 extern char **environ;
 
@@ -43,17 +44,31 @@ typedef struct launch {
     char **argv;             /* daemon argv; argv[vpid_index] per daemon */
     int vpid_index;
     char **env;
+    dkr_swarm_fetch_t *fetch;  /* plm_docker_node_host: the Swarm lookup */
     struct event *timer;
     size_t started;
     size_t last_progress;
     bool failed;
 } launch_t;
 
+/* The engine of a Swarm node (plm_docker_node_host), one client each. */
+typedef struct node_ep {
+    char *url;
+    dkr_client_t *cli;
+    char *node;              /* the Swarm node's hostname (else id) */
+    char *addr;
+} node_ep_t;
+
 static struct {
     const plm_docker_rt_t *rt;
     dkr_client_t *cli;
     launch_t *launches;
     bool tree_warned;
+    /* Swarm nodes' engines */
+    dkr_swarm_map_t *swarm;  /* the last lookup */
+    node_ep_t *eps;
+    size_t n_eps;
+    bool plain_warned;
     /* job-owned containers */
     char *job;               /* this mpirun's tag: names and the job label */
     int reaper_fd;           /* write end of the reaper's pipe, -1 none */
@@ -71,6 +86,106 @@ static const char *endpoint_url(void)
     return dkr_mca_endpoint_url(core.cli, plm_docker_params.host);
 }
 
+/* ------------------------------------------------- Swarm nodes' engines */
+
+static const node_ep_t *node_ep_of(dkr_client_t *cli)
+{
+    for (size_t i = 0; i < core.n_eps; i++) {
+        if (core.eps[i].cli == cli) {
+            return &core.eps[i];
+        }
+    }
+    return NULL;
+}
+
+/* The names of launch ln's containers reached through cli, comma-separated. */
+static char *names_on(launch_t *ln, dkr_client_t *cli)
+{
+    char *names = NULL, *tmp;
+
+    for (size_t i = 0; i < ln->n; i++) {
+        if (dkr_launch_client(ln->l, i) != cli) {
+            continue;
+        }
+        if (0 > asprintf(&tmp, "%s%s%s", NULL == names ? "" : names, NULL == names ? "" : ", ",
+                         dkr_launch_name(ln->l, i))) {
+            break;
+        }
+        free(names);
+        names = tmp;
+    }
+    return names;
+}
+
+/* The Swarm node that runs the container named node, when the last lookup
+ * knows it and it is not the manager's own node; NULL otherwise. */
+static const dkr_swarm_node_t *remote_node(const char *node)
+{
+    const dkr_swarm_node_t *sn = dkr_swarm_map_node_of(core.swarm, node);
+    const char *self = dkr_swarm_map_self(core.swarm);
+
+    return NULL == sn || (NULL != self && 0 == strcmp(self, sn->id)) ? NULL : sn;
+}
+
+/* The client of the engine that holds the container named node: its Swarm
+ * node's (made at first use) or the default one.  NULL when it cannot be
+ * made (the reason was shown). */
+static dkr_client_t *client_for(const char *node)
+{
+    const dkr_swarm_node_t *sn = remote_node(node);
+    char err[512], *url;
+    node_ep_t *eps;
+    dkr_client_t *cli;
+
+    if (NULL == sn) {
+        return core.cli;
+    }
+    if (NULL == (url = dkr_swarm_expand(plm_docker_params.node_host, sn, err, sizeof(err)))) {
+        SHOW("node-host-expand", node, err);
+        return NULL;
+    }
+    for (size_t i = 0; i < core.n_eps; i++) {
+        if (0 == strcmp(core.eps[i].url, url)) {
+            free(url);
+            return core.eps[i].cli;
+        }
+    }
+    cli = dkr_mca_client(&RT->mca, RT->base, url, plm_docker_params.tls_verify,
+                         plm_docker_params.cert_path, plm_docker_params.timeout);
+    if (NULL == cli || NULL == (eps = realloc(core.eps, (core.n_eps + 1) * sizeof(*eps)))) {
+        dkr_client_free(cli);
+        free(url);
+        return NULL;
+    }
+    core.eps = eps;
+    eps[core.n_eps].url = url;
+    eps[core.n_eps].cli = cli;
+    eps[core.n_eps].node = strdup(NULL != sn->hostname ? sn->hostname : sn->id);
+    eps[core.n_eps].addr = NULL == sn->addr ? NULL : strdup(sn->addr);
+    core.n_eps++;
+    if (!dkr_client_endpoint(cli)->tls && DKR_EP_TCP == dkr_client_endpoint(cli)->kind
+        && !core.plain_warned) {
+        core.plain_warned = true;
+        SHOW("node-host-plain", url);
+    }
+    VERBOSE(1, "plm:docker: Swarm node %s (%s): engine %s", eps[core.n_eps - 1].node,
+            NULL == sn->addr ? "no address" : sn->addr, url);
+    return cli;
+}
+
+const char *plm_docker_core_endpoint(const char *node)
+{
+    dkr_client_t *cli = NULL == remote_node(node) ? NULL : client_for(node);
+
+    return NULL == cli ? plm_docker_params.host : dkr_client_endpoint(cli)->url;
+}
+
+/* The endpoint URL of launch target i, for messages. */
+static const char *target_url(launch_t *ln, size_t i)
+{
+    return dkr_mca_endpoint_url(dkr_launch_client(ln->l, i), plm_docker_params.host);
+}
+
 /* ------------------------------------------------------------- messages */
 
 static void show_resolve_failures(launch_t *ln)
@@ -81,6 +196,16 @@ static void show_resolve_failures(launch_t *ln)
     dkr_fail_t f = dkr_launch_global_failure(ln->l, &rc, &err, &cli);
 
     if (DKR_FAIL_ENDPOINT == f) {
+        const node_ep_t *ep = node_ep_of(cli);
+
+        if (NULL != ep) {
+            char *names = names_on(ln, cli);
+            SHOW("node-engine-failed", ep->node, NULL == ep->addr ? "unknown" : ep->addr, ep->url,
+                 plm_docker_params.node_host, NULL == err || '\0' == err[0] ? dkr_strerror(rc) : err,
+                 NULL == names ? "" : names);
+            free(names);
+            return;
+        }
         dkr_mca_show_endpoint_failure(&RT->mca, rc, err, dkr_mca_endpoint_url(cli, plm_docker_params.host));
         return;
     }
@@ -90,13 +215,13 @@ static void show_resolve_failures(launch_t *ln)
 
         switch (dkr_launch_failure(ln->l, i, &rc, &err)) {
         case DKR_FAIL_NO_CONTAINER:
-            SHOW("no-such-container", name, endpoint_url());
+            SHOW("no-such-container", name, target_url(ln, i));
             break;
         case DKR_FAIL_NOT_RUNNING:
-            SHOW("container-not-running", name, endpoint_url(), NULL == c ? "unknown" : c->state);
+            SHOW("container-not-running", name, target_url(ln, i), NULL == c ? "unknown" : c->state);
             break;
         case DKR_FAIL_INSPECT:
-            SHOW("inspect-failed", name, endpoint_url(), NULL == err ? dkr_strerror(rc) : err);
+            SHOW("inspect-failed", name, target_url(ln, i), NULL == err ? dkr_strerror(rc) : err);
             break;
         default:
             break;
@@ -498,11 +623,11 @@ static void on_finished(dkr_launch_t *l, size_t i, const dkr_result_t *res, int 
         return;
     }
     if (!RT->daemon_alive(daemon)) {
-        SHOW("daemon-failed-to-start", ln->argv[0], name, endpoint_url(), reason,
+        SHOW("daemon-failed-to-start", ln->argv[0], name, target_url(ln, i), reason,
              dkr_launch_output(l, i));
         fail_daemon(ln, daemon, DKR_OK == res->rc ? exit_code : 0);
     } else {
-        SHOW("daemon-died", ln->argv[0], name, endpoint_url(), reason, dkr_launch_output(l, i));
+        SHOW("daemon-died", ln->argv[0], name, target_url(ln, i), reason, dkr_launch_output(l, i));
         RT->daemon_lost(daemon);
     }
 }
@@ -730,11 +855,71 @@ static void remove_job_containers(void)
 
 /* --------------------------------------------------------------- entry */
 
+/* Every daemon's target, on the engine that holds its container; then
+ * resolve them (or prepare the job's containers). */
+static void add_targets(launch_t *ln)
+{
+    char **addrs;
+
+    for (size_t i = 0; i < ln->n; i++) {
+        char *cname = image_mode() ? dkr_jobc_container_name(core.job, ln->nodes[i]) : NULL;
+        dkr_client_t *cli = image_mode() ? core.cli : client_for(ln->nodes[i]);
+        size_t k = (size_t)-1;
+
+        if (NULL != cli) {
+            k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, cli, cname))
+                             : dkr_launch_add(ln->l, cli, ln->nodes[i]);
+        }
+        free(cname);
+        if ((size_t)-1 == k) {
+            fail_before_start(ln);
+            return;
+        }
+        VERBOSE(1, "plm:docker: daemon %s goes to container %s on %s", ln->vpids[i],
+                dkr_launch_name(ln->l, k), dkr_mca_endpoint_url(cli, plm_docker_params.host));
+    }
+    addrs = dkr_host_ipv4_addrs();
+    if (NULL == addrs) {
+        fail_before_start(ln);
+    } else if (image_mode()) {
+        if (NULL == (ln->jobc = dkr_jobc_prepare(core.cli, &core.spec, (const char *const *)addrs,
+                                                 on_jobc_ready, ln))) {
+            fail_before_start(ln);
+        }
+    } else if (DKR_OK != dkr_launch_resolve(ln->l, (const char *const *)addrs)) {
+        fail_before_start(ln);
+    }
+    dkr_strv_free(addrs);
+}
+
+/* The Swarm's nodes and tasks are known (plm_docker_node_host). */
+static void on_swarm(int rc, const char *errstr, dkr_swarm_map_t *map, void *arg)
+{
+    launch_t *ln = arg;
+
+    ln->fetch = NULL;
+    if (RT->terminating()) {
+        dkr_swarm_map_free(map);
+        return;
+    }
+    if (DKR_OK != rc) {
+        if (dkr_mca_is_endpoint_failure(rc)) {
+            dkr_mca_show_endpoint_failure(&RT->mca, rc, errstr, endpoint_url());
+        } else {
+            SHOW("swarm-lookup-failed", endpoint_url(), NULL == errstr ? dkr_strerror(rc) : errstr);
+        }
+        fail_before_start(ln);
+        return;
+    }
+    dkr_swarm_map_free(core.swarm);
+    core.swarm = map;
+    add_targets(ln);
+}
+
 void plm_docker_core_launch(void *job, size_t n, const char *const *names, void *const *daemons)
 {
     launch_t *ln = calloc(1, sizeof(*ln));
     dkr_launch_opts_t opts = { 0 };
-    char **addrs;
 
     if (NULL == ln || NULL == (ln->daemons = calloc(n + 1, sizeof(*ln->daemons)))
         || NULL == (ln->vpids = calloc(n + 1, sizeof(*ln->vpids)))
@@ -775,12 +960,7 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
     opts.forward_output = RT->forward_output();
     ln->l = dkr_launch_new(&opts, &launch_ops, ln);
     for (size_t i = 0; NULL != ln->l && i < n; i++) {
-        char *cname = image_mode() ? dkr_jobc_container_name(core.job, names[i]) : NULL;
-        size_t k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, core.cli, cname))
-                                : dkr_launch_add(ln->l, core.cli, names[i]);
-
-        free(cname);
-        if ((size_t)-1 == k || NULL == (ln->nodes[ln->n] = strdup(names[i]))) {
+        if (NULL == (ln->nodes[ln->n] = strdup(names[i]))) {
             break;
         }
         ln->daemons[ln->n] = daemons[i];
@@ -788,21 +968,18 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
         if (NULL == (ln->vpids[ln->n++] = RT->daemon_vpid(daemons[i]))) {
             break;
         }
-        VERBOSE(1, "plm:docker: daemon %s goes to container %s", ln->vpids[ln->n - 1],
-                dkr_launch_name(ln->l, k));
     }
-    addrs = dkr_host_ipv4_addrs();
-    if (NULL == ln->l || ln->n != n || NULL == addrs) {
+    if (NULL == ln->l || ln->n != n) {
         fail_before_start(ln);
-    } else if (image_mode()) {
-        if (NULL == (ln->jobc = dkr_jobc_prepare(core.cli, &core.spec, (const char *const *)addrs,
-                                                 on_jobc_ready, ln))) {
+    } else if (!image_mode() && '\0' != plm_docker_params.node_host[0]) {
+        /* which Swarm node runs each container: ask the manager first */
+        VERBOSE(2, "plm:docker: looking up the Swarm's nodes and tasks on %s", endpoint_url());
+        if (NULL == (ln->fetch = dkr_swarm_fetch(core.cli, on_swarm, ln))) {
             fail_before_start(ln);
         }
-    } else if (DKR_OK != dkr_launch_resolve(ln->l, (const char *const *)addrs)) {
-        fail_before_start(ln);
+    } else {
+        add_targets(ln);
     }
-    dkr_strv_free(addrs);
 }
 
 void plm_docker_core_stop(void)
@@ -819,6 +996,7 @@ static void launch_free(launch_t *ln)
     if (NULL != ln->timer) {
         event_free(ln->timer);
     }
+    dkr_swarm_fetch_cancel(ln->fetch);
     dkr_jobc_free(ln->jobc);
     dkr_launch_free(ln->l);
     for (size_t i = 0; i < ln->n; i++) {
@@ -845,6 +1023,17 @@ void plm_docker_core_finalize(void)
         close(core.reaper_fd);     /* the reaper finds nothing left and ends */
         core.reaper_fd = -1;
     }
+    for (size_t i = 0; i < core.n_eps; i++) {
+        dkr_client_free(core.eps[i].cli);
+        free(core.eps[i].url);
+        free(core.eps[i].node);
+        free(core.eps[i].addr);
+    }
+    free(core.eps);
+    core.eps = NULL;
+    core.n_eps = 0;
+    dkr_swarm_map_free(core.swarm);
+    core.swarm = NULL;
     dkr_client_free(core.cli);
     core.cli = NULL;
     free(core.job);
