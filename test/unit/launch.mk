@@ -27,3 +27,13 @@ test_unit_test_jobc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(LIB
 test_unit_test_jobc_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
 	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += test/unit/test_swarm
+TESTS += test/unit/test_swarm
+test_unit_test_swarm_SOURCES = test/unit/test_swarm.c
+test_unit_test_swarm_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch
+test_unit_test_swarm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS)
+test_unit_test_swarm_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
+	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS)
+endif
