@@ -6,7 +6,9 @@
 #   or finds the test images (cached), builds and installs the project, runs
 #   the unit tests (make check, cmocka), a short fuzzing round of the
 #   parsers (test/fuzz/run.sh) and the integration tests
-#   (test/integration/run.sh), and ends with "N passed, N failed" over all of them.
+#   (test/integration/run.sh) and the multi-node tests on a Swarm of
+#   Docker-in-Docker nodes (test/cluster), and ends with "N passed, N failed"
+#   over all of them.
 #   Exit status non-zero if anything failed. The images stay cached.
 #
 # Then the same for Open MPI 5 (PRRTE), in Debian trixie containers (Open
@@ -40,6 +42,11 @@ t_start=$(od_now)
 OD_SESSION=check-$$-$(date +%s)
 export OD_SESSION
 cleanup() {
+    local s
+    # a multi-node rig a killed test left (its swarm state carries no label)
+    for s in "${TMPDIR:-/tmp}"/ompi-docker-cluster."$OD_SESSION".*/state; do
+        [ -f "$s" ] && CL_DIR=${s%/state} test/cluster/rig.sh down
+    done
     dkr_remove_labelled "ompi-docker.session=$OD_SESSION"
     dkr_stop_dockerd_if_started
 }
@@ -133,13 +140,16 @@ else
     failed=$((failed + 1))
 fi
 
-# integration WHAT [VAR=VALUE...]: test/integration/run.sh with the
-# variables set, its "N passed, N failed" added to the counts.
+# integration WHAT [VAR=VALUE...] [-- FILE...]: test/integration/run.sh
+# with the variables set (on the test files given, else all of
+# test/integration), its "N passed, N failed" added to the counts.
 integration() {
-    local what=$1 ilog irc line
+    local what=$1 ilog irc line vars=() files=()
     shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+    [ "${1:-}" = -- ] && { shift; files=("$@"); }
     ilog=$(mktemp "${TMPDIR:-/tmp}/ompi-docker-check.XXXXXX")
-    env "$@" test/integration/run.sh 2>&1 | tee "$ilog"
+    env "${vars[@]}" test/integration/run.sh "${files[@]}" 2>&1 | tee "$ilog"
     irc=${PIPESTATUS[0]}
     line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$ilog" | tail -n 1)
     rm -f "$ilog"
@@ -156,6 +166,13 @@ integration() {
 # Integration tests (they report their own failures even without the build).
 export FAKE_ENDPOINT="${OD_BUILD_DIR:-$TOP}/test/apps/fake_endpoint"
 integration "integration tests"
+
+# Multi-node (Open MPI 4): a Swarm of the host and 3 Docker-in-Docker nodes
+# with TLS engines (test/cluster/rig.sh, taken down by each test file, and
+# by cleanup above after a kill), and jobs across its nodes.
+t0=$(od_now)
+integration "cluster tests" -- test/cluster/test_rig_cluster.sh test/cluster/test_swarm.sh
+od_log "cluster tests: $(od_elapsed "$t0") s"
 
 # Open MPI 5 (PRRTE): build + unit tests in a trixie container, then the
 # integration tests with mpirun in the launcher container.
