@@ -385,6 +385,17 @@ const dkr_swarm_node_t *dkr_swarm_map_node(const dkr_swarm_map_t *m, const char 
     return NULL;
 }
 
+const dkr_swarm_node_t *dkr_swarm_map_node_named(const dkr_swarm_map_t *m, const char *name)
+{
+    for (size_t i = 0; NULL != m && NULL != name && i < m->n_nodes; i++) {
+        if (0 == strcmp(m->nodes[i].id, name)
+            || (NULL != m->nodes[i].hostname && 0 == strcmp(m->nodes[i].hostname, name))) {
+            return &m->nodes[i];
+        }
+    }
+    return NULL;
+}
+
 const dkr_swarm_node_t *dkr_swarm_map_node_of(const dkr_swarm_map_t *m, const char *name)
 {
     const dkr_swarm_task_t *t = dkr_swarm_map_task(m, name);

@@ -89,6 +89,9 @@ void dkr_swarm_map_free(dkr_swarm_map_t *m);
 const dkr_swarm_task_t *dkr_swarm_map_task(const dkr_swarm_map_t *m, const char *name);
 /* The Swarm node by id, NULL when unknown. */
 const dkr_swarm_node_t *dkr_swarm_map_node(const dkr_swarm_map_t *m, const char *node_id);
+/* The Swarm node whose hostname or id is name, NULL when none (job-owned
+ * containers: --host names Swarm nodes). */
+const dkr_swarm_node_t *dkr_swarm_map_node_named(const dkr_swarm_map_t *m, const char *name);
 /* The id of the node whose engine answered the lookup (GET /info's
  * Swarm.NodeID), NULL when unknown; its containers need no other engine. */
 const char *dkr_swarm_map_self(const dkr_swarm_map_t *m);

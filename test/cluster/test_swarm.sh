@@ -63,7 +63,7 @@ case_flat_slots() {
 # Without plm_docker_node_host, the manager cannot reach the containers on
 # the workers: a clear error naming one of them, at once.
 case_no_node_host() {
-    expect_fail_with --within 10 'No container .*exists on the Docker endpoint' \
+    expect_fail_with --within 10 "No container .*exists on the Docker endpoint" --and "plm_docker_node_host" \
         --and "$SVC\\." -- cl_mpirun --mca ras_docker_service "$SVC" -np 3 ring
     cl_assert_tasks_clean
 }

@@ -130,9 +130,27 @@ static const dkr_swarm_node_t *remote_node(const char *node)
 /* The client of the engine that holds the container named node: its Swarm
  * node's (made at first use) or the default one.  NULL when it cannot be
  * made (the reason was shown). */
+static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn);
+
 static dkr_client_t *client_for(const char *node)
 {
-    const dkr_swarm_node_t *sn = remote_node(node);
+    return node_client(node, remote_node(node));
+}
+
+/* Job-owned containers: the client of the Swarm node named node (its
+ * hostname or id), else the default one. */
+static dkr_client_t *client_for_host(const char *node)
+{
+    const dkr_swarm_node_t *sn = dkr_swarm_map_node_named(core.swarm, node);
+    const char *self = dkr_swarm_map_self(core.swarm);
+
+    return node_client(node, NULL != sn && NULL != self && 0 == strcmp(self, sn->id) ? NULL : sn);
+}
+
+/* The client of Swarm node sn's engine (made at first use), the default one
+ * when sn is NULL; NULL when it cannot be made (the reason was shown). */
+static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn)
+{
     char err[512], *url;
     node_ep_t *eps;
     dkr_client_t *cli;
@@ -770,6 +788,7 @@ static bool job_spec_init(void)
     core.spec.devices = (const char *const *)core.devices;
     core.spec.gpus = p->gpus;
     core.spec.keep = p->keep;
+    core.spec.swarm = '\0' != p->node_host[0];
     return NULL != core.owner && NULL != core.user && NULL != core.binds && NULL != core.devices
            && NULL != core.labels && NULL != core.env_extra;
 }
@@ -847,6 +866,15 @@ static void remove_job_containers(void)
     if (NULL == core.job || NULL == core.cli) {
         return;
     }
+    /* the Swarm nodes' containers first, then the manager's and the network */
+    for (size_t i = 0; i < core.n_eps; i++) {
+        if (DKR_OK != dkr_jobc_cleanup_containers(dkr_client_endpoint(core.eps[i].cli), core.job,
+                                                  plm_docker_params.keep, 5000,
+                                                  1000 * plm_docker_params.timeout, &left, err,
+                                                  sizeof(err))) {
+            SHOW("cleanup-failed", core.eps[i].url, core.job, left, err);
+        }
+    }
     if (DKR_OK != dkr_jobc_cleanup(dkr_client_endpoint(core.cli), core.job, plm_docker_params.keep,
                                    5000, 1000 * plm_docker_params.timeout, &left, err, sizeof(err))) {
         SHOW("cleanup-failed", endpoint_url(), core.job, left, err);
@@ -863,7 +891,7 @@ static void add_targets(launch_t *ln)
 
     for (size_t i = 0; i < ln->n; i++) {
         char *cname = image_mode() ? dkr_jobc_container_name(core.job, ln->nodes[i]) : NULL;
-        dkr_client_t *cli = image_mode() ? core.cli : client_for(ln->nodes[i]);
+        dkr_client_t *cli = image_mode() ? client_for_host(ln->nodes[i]) : client_for(ln->nodes[i]);
         size_t k = (size_t)-1;
 
         if (NULL != cli) {
@@ -971,7 +999,7 @@ void plm_docker_core_launch(void *job, size_t n, const char *const *names, void 
     }
     if (NULL == ln->l || ln->n != n) {
         fail_before_start(ln);
-    } else if (!image_mode() && '\0' != plm_docker_params.node_host[0]) {
+    } else if ('\0' != plm_docker_params.node_host[0]) {
         /* which Swarm node runs each container: ask the manager first */
         VERBOSE(2, "plm:docker: looking up the Swarm's nodes and tasks on %s", endpoint_url());
         if (NULL == (ln->fetch = dkr_swarm_fetch(core.cli, on_swarm, ln))) {
