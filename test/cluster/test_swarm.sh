@@ -117,11 +117,54 @@ case_plain_warns() {
     cl_assert_tasks_clean
 }
 
+# What a job labelled CASE left: containers on the manager and on every
+# node, networks on the manager.
+jc_leftovers() {
+    local i
+    od_docker ps -aq --filter "label=ompi-docker.case=$1" | sed 's/^/manager container /'
+    od_docker network ls -q --filter "label=ompi-docker.case=$1" | sed 's/^/manager network /'
+    for i in "${!ADDRS[@]}"; do
+        cl_node_docker "$i" ps -aq --filter "label=ompi-docker.case=$1" | sed "s/^/cl-node$((i + 1)) container /"
+    done
+}
+
+# Job-owned containers (plm_docker_image), one per Swarm node named in
+# --host, each made through its node's engine, on a per-job overlay made on
+# the manager; nothing left on any node afterwards, also after a rank fails.
+case_job_containers() {
+    local tag=$IT_RUNID-jc left jdir=$IT_RUNDIR/jc
+    mkdir -p "$jdir"
+    # mpirun's working directory is bind-mounted: one of the run's own
+    cd "$jdir" || return
+    cl_mpirun --mca plm_docker_image "${CL_IMAGES%% *}" --mca plm_docker_node_host "$CL_NODE_HOST" \
+        --mca plm_docker_labels "ompi-docker.case=$tag" --mca plm_base_verbose 1 \
+        --host cl-node1,cl-node2,cl-node3 -np 3 ring
+    if expect_ok; then
+        expect_output '^ring ok: sum=6$' 1
+        for i in 1 2 3; do
+            expect_output "^rank [0-9] of 3 on cl-node$i\$" 1
+            grep -qE "goes to container ompi-.*-cl-node$i on tcp://${ADDRS[$((i - 1))]}:2376\$" "$LAST_OUT" ||
+                fail "cl-node$i's container was not made through its engine"
+        done
+    fi
+    left=$(jc_leftovers "$tag")
+    [ -z "$left" ] || fail "left after the job: $(echo "$left" | tr '\n' ';')"
+    cl_mpirun --mca plm_docker_image "${CL_IMAGES%% *}" --mca plm_docker_node_host "$CL_NODE_HOST" \
+        --mca plm_docker_labels "ompi-docker.case=$tag" --host cl-node1,cl-node2,cl-node3 -np 3 \
+        ring --fail-rank 2
+    cd - >/dev/null || return
+    [ "$LAST_RC" -ne 0 ] || fail "a failing rank: exit 0"
+    note "failing rank: exit $LAST_RC in ${LAST_SECS}s"
+    left=$(jc_leftovers "$tag")
+    [ -z "$left" ] || fail "left after the failed job: $(echo "$left" | tr '\n' ';')"
+}
+
 run_case "s1: flat: one rank on each of 3 Swarm nodes, each daemon through its node's engine" case_flat
 run_case "s2: flat: 2 slots per node, 6 ranks, the overlay chosen" case_flat_slots
 run_case "s3: no plm_docker_node_host: the manager cannot reach the tasks, clear error" case_no_node_host
 run_case "s4: a node's engine refuses: error naming the node, at once" case_node_refused
 run_case "s5: a node's engine is silent: error within plm_docker_timeout" case_node_silent
 run_case "s6: plain tcp:// template without TLS: one warning, no downgrade" case_plain_warns
+run_case "s7: job-owned containers on 3 Swarm nodes, nothing left on any node" case_job_containers
 cl_service_rm "$SVC" || fail "the service's containers stayed on the nodes"
 it_summary
