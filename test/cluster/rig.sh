@@ -66,7 +66,7 @@ cl_node_docker() {
     shift
     local addrs
     read -r -a addrs <<<"$CL_NODE_ADDRS"
-    DOCKER_HOST= od_docker -H "tcp://${addrs[$i]}:$CL_PORT" --tlsverify \
+    DOCKER_HOST='' od_docker -H "tcp://${addrs[$i]}:$CL_PORT" --tlsverify \
         --tlscacert "$CL_CERTS/ca.pem" --tlscert "$CL_CERTS/cert.pem" --tlskey "$CL_CERTS/key.pem" "$@"
 }
 
@@ -113,7 +113,7 @@ _cl_up_failed() {
 }
 
 cl_up() {
-    local t0 t state subnet gw base i name addr addrs=() names=() pids=() token tar img
+    local t0 t state subnet gw base i name addr addrs=() names=() pids=() token tar img imgs=()
     t0=$(od_now)
     command -v curl >/dev/null || od_die "curl not installed"
     command -v openssl >/dev/null || od_die "openssl not installed"
@@ -143,9 +143,12 @@ cl_up() {
     gw=$(od_docker network inspect -f '{{(index .IPAM.Config 0).Gateway}}' "$CL_NET")
     # the nodes get fixed addresses (in the certificate), which Docker
     # allows only on a network with a subnet given: the one it just chose
-    od_docker network rm "$CL_NET" >/dev/null &&
-        od_docker network create --internal --subnet "$subnet" --gateway "$gw" "${CL_LABELS[@]}" \
-            "$CL_NET" >/dev/null || { _cl_up_failed; od_die "could not create the rig's network"; }
+    if ! od_docker network rm "$CL_NET" >/dev/null ||
+        ! od_docker network create --internal --subnet "$subnet" --gateway "$gw" "${CL_LABELS[@]}" \
+            "$CL_NET" >/dev/null; then
+        _cl_up_failed
+        od_die "could not create the rig's network"
+    fi
     case $subnet in
         */*) ;;
         *) _cl_up_failed; od_die "the rig's network has no IPv4 subnet" ;;
@@ -193,7 +196,8 @@ cl_up() {
     token=$(od_docker swarm join-token -q worker)
     # the saved images, once, while the nodes join
     tar=$CL_DIR/images.tar
-    od_docker save -o "$tar" $CL_IMAGES || { _cl_up_failed; od_die "docker save failed"; }
+    read -r -a imgs <<<"$CL_IMAGES"
+    od_docker save -o "$tar" "${imgs[@]}" || { _cl_up_failed; od_die "docker save failed"; }
     pids=()
     for i in "${!names[@]}"; do
         cl_node_docker "$i" swarm join --token "$token" --advertise-addr "${addrs[$i]}" \
