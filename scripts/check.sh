@@ -6,7 +6,9 @@
 #   or finds the test images (cached), builds and installs the project, runs
 #   the unit tests (make check, cmocka), a short fuzzing round of the
 #   parsers (test/fuzz/run.sh) and the integration tests
-#   (test/integration/run.sh), and ends with "N passed, N failed" over all of them.
+#   (test/integration/run.sh) and the multi-node tests on a Swarm of
+#   Docker-in-Docker nodes (test/cluster), and ends with "N passed, N failed"
+#   over all of them.
 #   Exit status non-zero if anything failed. The images stay cached.
 #
 # Then the same for Open MPI 5 (PRRTE), in Debian trixie containers (Open
@@ -43,6 +45,11 @@ t_start=$(od_now)
 OD_SESSION=check-$$-$(date +%s)
 export OD_SESSION
 cleanup() {
+    local s
+    # a multi-node rig a killed test left (its swarm state carries no label)
+    for s in "${TMPDIR:-/tmp}"/ompi-docker-cluster."$OD_SESSION".*/state; do
+        [ -f "$s" ] && CL_DIR=${s%/state} test/cluster/rig.sh down
+    done
     dkr_remove_labelled "ompi-docker.session=$OD_SESSION"
     dkr_stop_dockerd_if_started
 }
@@ -186,6 +193,13 @@ if [ "${OD_PKG:-1}" != 0 ]; then
     fi
     od_log "Debian package: $(od_elapsed "$t0") s"
 fi
+
+# Multi-node (Open MPI 4): a Swarm of the host and 3 Docker-in-Docker nodes
+# with TLS engines (test/cluster/rig.sh, taken down by each test file, and
+# by cleanup above after a kill), and jobs across its nodes.
+t0=$(od_now)
+integration "cluster tests" -- test/cluster/test_rig_cluster.sh test/cluster/test_swarm.sh
+od_log "cluster tests: $(od_elapsed "$t0") s"
 
 # Open MPI 5 (PRRTE): build + unit tests in a trixie container, then the
 # integration tests with mpirun in the launcher container.

@@ -8,7 +8,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 OD_DEPS=(
-    docker.io debootstrap iptables procps util-linux openssl
+    docker.io debootstrap iptables procps util-linux openssl curl
     libopenmpi-dev openmpi-bin
     libcurl4-openssl-dev libjson-c-dev libevent-dev libcmocka-dev
     autoconf automake libtool pkg-config make gcc

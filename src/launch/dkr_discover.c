@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* asprintf */
 #include "dkr_discover.h"
 #include "dkr_jobc.h"   /* DKR_LABEL_OWNER */
+#include "dkr_swarm.h"
 
 #include <fnmatch.h>
 #include <json-c/json.h>
@@ -23,6 +24,7 @@ typedef struct item {
     dkr_node_t node;
     dkr_container_t *c;
     dkr_request_t *req;          /* its inspect */
+    json_object *task;           /* a service's task (retained) */
 } item_t;
 
 struct dkr_discover {
@@ -31,7 +33,10 @@ struct dkr_discover {
     int slots;
     dkr_discover_cb cb;
     void *arg;
-    dkr_request_t *req;          /* the ping or the list */
+    dkr_request_t *req;          /* the ping, the list, the nodes or the service */
+    char *service_name;          /* the service's name (for task container names) */
+    dkr_swarm_node_t *snodes;    /* the Swarm's nodes */
+    size_t n_snodes;
     item_t *items;
     size_t n;
     size_t next_inspect, inspecting, inspected;
@@ -311,6 +316,9 @@ static void free_items(dkr_discover_t *d)
         free(d->items[i].node.name);
         free(d->items[i].node.id);
         free(d->items[i].node.swarm_node);
+        free(d->items[i].node.swarm_addr);
+        free(d->items[i].node.swarm_hostname);
+        json_object_put(d->items[i].task);
         dkr_container_free(d->items[i].c);
     }
     free(d->items);
@@ -326,6 +334,8 @@ static void discover_free(dkr_discover_t *d)
     free(d->service);
     free(d->owner);
     free(d->foreign);
+    free(d->service_name);
+    dkr_swarm_nodes_free(d->snodes, d->n_snodes);
     free(d);
 }
 
@@ -412,6 +422,14 @@ static void complete(dkr_discover_t *d)
         if (NULL == it->node.id) {
             it->node.id = strdup(it->c->id);
         }
+        for (size_t k = 0; NULL != it->node.swarm_node && k < d->n_snodes; k++) {
+            if (0 == strcmp(d->snodes[k].id, it->node.swarm_node)) {
+                free(it->node.swarm_addr);
+                free(it->node.swarm_hostname);
+                it->node.swarm_addr = NULL == d->snodes[k].addr ? NULL : strdup(d->snodes[k].addr);
+                it->node.swarm_hostname = NULL == d->snodes[k].hostname ? NULL : strdup(d->snodes[k].hostname);
+            }
+        }
     }
     if (d->n_foreign > 0) {
         char *why = NULL;
@@ -449,6 +467,13 @@ static void inspect_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
         } else {
             dkr_container_free(c);   /* stopped meanwhile: not a node */
             dkr_container_free(it->c);
+            it->c = NULL;
+        }
+    } else if (DKR_ERR_NOT_FOUND == res->rc && NULL != it->task) {
+        /* a task on another Swarm node: the manager cannot inspect it */
+        dkr_container_free(it->c);
+        it->c = NULL;
+        if (DKR_OK != dkr_swarm_task_as_container(it->task, d->service_name, &it->c)) {
             it->c = NULL;
         }
     } else if (DKR_ERR_NOT_FOUND == res->rc) {
@@ -493,6 +518,60 @@ static void inspect_next(dkr_discover_t *d)
     }
 }
 
+/* Failures of reaching the endpoint itself, as opposed to an answer. */
+static int endpoint_failure(int rc)
+{
+    return DKR_ERR_CONNECT == rc || DKR_ERR_TIMEOUT == rc || DKR_ERR_TLS == rc || DKR_ERR_IO == rc;
+}
+
+static void service_got(dkr_client_t *cli, const dkr_result_t *res, void *arg)
+{
+    dkr_discover_t *d = arg;
+    json_object *spec = NULL, *name = NULL;
+
+    (void)cli;
+    d->req = NULL;
+    if (d->finishing) {
+        return;
+    }
+    /* the name as given when the service cannot be read (it may be gone) */
+    if (DKR_OK == res->rc && json_object_object_get_ex(res->json, "Spec", &spec)
+        && json_object_object_get_ex(spec, "Name", &name) && json_object_is_type(name, json_type_string)) {
+        free(d->service_name);
+        d->service_name = strdup(json_object_get_string(name));
+    }
+    if (NULL == d->service_name) {
+        finish(d, DKR_ERR_OOM, "out of memory");
+        return;
+    }
+    inspect_next(d);
+}
+
+static void nodes_listed(dkr_client_t *cli, const dkr_result_t *res, void *arg)
+{
+    dkr_discover_t *d = arg;
+    char *path;
+
+    d->req = NULL;
+    if (d->finishing) {
+        return;
+    }
+    /* a worker's engine may list tasks but no nodes: addresses stay unknown */
+    if (DKR_OK == res->rc) {
+        (void)dkr_swarm_nodes_from_json(res->json, &d->snodes, &d->n_snodes);
+    } else if (endpoint_failure(res->rc)) {
+        finish(d, res->rc, res->errstr);
+        return;
+    }
+    if (NULL == (d->service_name = strdup(d->service))
+        || NULL == (path = dkr_path("/services/", d->service, "")) ) {
+        finish(d, DKR_ERR_OOM, "out of memory");
+        return;
+    }
+    d->req = dkr_call(cli, "GET", path, NULL, service_got, d);
+    free(path);
+}
+
 static void listed(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 {
     dkr_discover_t *d = arg;
@@ -517,11 +596,17 @@ static void listed(dkr_client_t *cli, const dkr_result_t *res, void *arg)
         }
         for (size_t i = 0; i < len; i++) {
             item_t *it = &d->items[d->n];
-            if (DKR_OK == dkr_task_container(json_object_array_get_idx(res->json, i), &it->node.id,
-                                             &it->node.swarm_node)) {
+            json_object *task = json_object_array_get_idx(res->json, i);
+            if (DKR_OK == dkr_task_container(task, &it->node.id, &it->node.swarm_node)) {
                 it->d = d;
+                it->task = json_object_get(task);
                 d->n++;
             }
+        }
+        if (d->n > 0) {
+            /* the Swarm's nodes (where each task runs), then the service's name */
+            d->req = dkr_call(cli, "GET", "/nodes", NULL, nodes_listed, d);
+            return;
         }
     } else {
         if (DKR_OK != dkr_containers_from_json(res->json, &cs, &n)) {

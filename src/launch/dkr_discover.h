@@ -21,13 +21,17 @@ typedef struct dkr_node {
     char *id;           /* container id */
     int slots;
     char *swarm_node;   /* the Swarm node the task runs on, NULL outside Swarm */
+    char *swarm_addr;   /* that node's address (dkr_swarm_node_t.addr), NULL when unknown */
+    char *swarm_hostname;
 } dkr_node_t;
 
 typedef struct dkr_discover_spec {
     const char *labels;   /* "key" or "key=value", comma-separated, all must match */
     const char *names;    /* names or shell patterns, comma-separated, any may match */
     const char *service;  /* a Swarm service: its running tasks (and labels/names
-                             narrow them when given) */
+                             narrow them when given), on every Swarm node: a task
+                             whose container the endpoint cannot inspect (it runs
+                             on another node) is described from the task */
     int slots;            /* > 0: every node gets this many */
     const char *owner;    /* the invoking uid: a container labelled ompi-docker.owner
                              with another value is never taken; NULL: no check */

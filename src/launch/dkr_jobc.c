@@ -361,7 +361,7 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
         snprintf(j->net.host_ip, sizeof(j->net.host_ip), "%s", gw);
     }
     /* a network of our own is internal: only a host on it reaches it */
-    if (j->own_network && '\0' == j->net.host_ip[0]) {
+    if (j->own_network && '\0' == j->net.host_ip[0] && !j->spec.swarm) {
         snprintf(msg, sizeof(msg), "the launching host has no address on the job's network %s "
                  "(%s): the engine is not local, so name a network the host and the containers "
                  "share with plm_docker_network", j->network, '\0' == j->net.cidr[0] ? "no subnet" : j->net.cidr);
@@ -403,8 +403,15 @@ static void make_network(dkr_jobc_t *j)
     }
     body = json_object_new_object();
     add_str(body, "Name", j->network);
-    add_str(body, "Driver", "bridge");
-    json_object_object_add(body, "Internal", json_object_new_boolean(1));
+    if (j->spec.swarm) {
+        /* on several nodes: an overlay containers on any node may join; not
+         * internal, else they lose docker_gwbridge, their way to mpirun */
+        add_str(body, "Driver", "overlay");
+        json_object_object_add(body, "Attachable", json_object_new_boolean(1));
+    } else {
+        add_str(body, "Driver", "bridge");
+        json_object_object_add(body, "Internal", json_object_new_boolean(1));
+    }
     json_object_object_add(body, "CheckDuplicate", json_object_new_boolean(1));
     json_object_object_add(body, "Labels", job_labels(&j->spec));
     j->req = dkr_call(j->cli, "POST", "/networks/create", body, network_created, j);
@@ -744,8 +751,8 @@ static int remove_all(dkr_client_t *cli, struct event_base *base, const char *pr
     return first;
 }
 
-int dkr_jobc_cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wait_ms,
-                     int timeout_ms, int *left, char *err, size_t errlen)
+static int cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wait_ms, int timeout_ms,
+                   int networks, int *left, char *err, size_t errlen)
 {
     dkr_client_opts_t opts = { .timeout_ms = timeout_ms };
     struct event_base *base = event_base_new();
@@ -788,6 +795,9 @@ int dkr_jobc_cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wa
     }
     dkr_strv_free(ids);
     ids = NULL;
+    if (!networks) {
+        goto out;
+    }
     if (DKR_OK != (rc = list_ids(cli, base, "networks", job, &ids, err, errlen))) {
         goto out;
     }
@@ -800,4 +810,16 @@ out:
         event_base_free(base);
     }
     return rc;
+}
+
+int dkr_jobc_cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wait_ms,
+                     int timeout_ms, int *left, char *err, size_t errlen)
+{
+    return cleanup(ep, job, keep, wait_ms, timeout_ms, 1, left, err, errlen);
+}
+
+int dkr_jobc_cleanup_containers(const dkr_endpoint_t *ep, const char *job, int keep, int wait_ms,
+                                int timeout_ms, int *left, char *err, size_t errlen)
+{
+    return cleanup(ep, job, keep, wait_ms, timeout_ms, 0, left, err, errlen);
 }

@@ -46,6 +46,10 @@ typedef struct dkr_jobc_spec {
     const char *const *devices;  /* host device paths */
     const char *gpus;            /* NULL/"": none; "all"; a count; or ids "0,1" */
     int keep;                    /* 1: no AutoRemove (left for debugging) */
+    int swarm;                   /* 1: the containers go to several Swarm nodes: the
+                                    per-job network is an attachable overlay made on
+                                    the manager (the daemons reach mpirun through
+                                    their node's docker_gwbridge) */
 } dkr_jobc_spec_t;
 
 /* ------------------------------------------------------------ preparing */
@@ -106,6 +110,10 @@ struct json_object *dkr_jobc_create_body(const dkr_jobc_spec_t *spec, const char
  */
 int dkr_jobc_cleanup(const dkr_endpoint_t *ep, const char *job, int keep, int wait_ms,
                      int timeout_ms, int *left, char *err, size_t errlen);
+/* The same for the containers only: a Swarm worker's engine, whose
+ * containers are on the manager's overlay (removed there afterwards). */
+int dkr_jobc_cleanup_containers(const dkr_endpoint_t *ep, const char *job, int keep, int wait_ms,
+                                int timeout_ms, int *left, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

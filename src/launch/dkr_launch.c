@@ -347,6 +347,11 @@ const char *dkr_launch_name(const dkr_launch_t *l, size_t i)
     return i < l->n ? l->t[i]->name : NULL;
 }
 
+dkr_client_t *dkr_launch_client(const dkr_launch_t *l, size_t i)
+{
+    return i < l->n ? l->t[i]->cli : NULL;
+}
+
 const dkr_net_choice_t *dkr_launch_network(const dkr_launch_t *l)
 {
     return &l->net;

@@ -79,6 +79,7 @@ int dkr_launch_resolve(dkr_launch_t *l, const char *const *host_addrs);
 /* After resolution. */
 const dkr_container_t *dkr_launch_container(const dkr_launch_t *l, size_t i);
 const char *dkr_launch_name(const dkr_launch_t *l, size_t i);   /* as given */
+dkr_client_t *dkr_launch_client(const dkr_launch_t *l, size_t i);  /* as given */
 const dkr_net_choice_t *dkr_launch_network(const dkr_launch_t *l);
 /* The failure of target i, DKR_FAIL_NONE when it resolved; rc and errstr
  * (may be NULL) tell more. */

@@ -11,7 +11,9 @@ src_launch_libdkrlaunch_la_SOURCES = \
 	src/launch/dkr_jobc.h \
 	src/launch/dkr_jobc.c \
 	src/launch/dkr_watch.h \
-	src/launch/dkr_watch.c
+	src/launch/dkr_watch.c \
+	src/launch/dkr_swarm.h \
+	src/launch/dkr_swarm.c
 src_launch_libdkrlaunch_la_CPPFLAGS = -I$(top_srcdir)/src/docker
 src_launch_libdkrlaunch_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 # linked by its users together with src/docker/libdkr.la (convenience libraries must not nest)

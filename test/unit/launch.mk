@@ -36,4 +36,11 @@ test_unit_test_watch_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/l
 test_unit_test_watch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 test_unit_test_watch_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
 	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS) -lpthread
+check_PROGRAMS += test/unit/test_swarm
+TESTS += test/unit/test_swarm
+test_unit_test_swarm_SOURCES = test/unit/test_swarm.c
+test_unit_test_swarm_CPPFLAGS = -I$(top_srcdir)/src/docker -I$(top_srcdir)/src/launch
+test_unit_test_swarm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS)
+test_unit_test_swarm_LDADD = src/launch/libdkrlaunch.la src/docker/libdkr.la $(CMOCKA_LIBS) \
+	$(JSONC_LIBS) $(CURL_LIBS) $(LIBEVENT_LIBS)
 endif

@@ -79,7 +79,17 @@ static const char TASKS[] =
     "[{\"ID\":\"t1\",\"NodeID\":\"node-1\",\"DesiredState\":\"running\",\"Status\":{\"State\":\"running\","
     "\"ContainerStatus\":{\"ContainerID\":\"idt1\"}}},"
     "{\"ID\":\"t2\",\"NodeID\":\"node-2\",\"DesiredState\":\"running\",\"Status\":{\"State\":\"preparing\","
-    "\"ContainerStatus\":{}}}]";
+    "\"ContainerStatus\":{}}},"
+    /* on another Swarm node: the manager cannot inspect idt3 (404) */
+    "{\"ID\":\"t3\",\"NodeID\":\"node-2\",\"Slot\":2,\"DesiredState\":\"running\","
+    "\"Spec\":{\"ContainerSpec\":{\"Labels\":{\"mpi.slots\":\"2\"}}},"
+    "\"Status\":{\"State\":\"running\",\"ContainerStatus\":{\"ContainerID\":\"idt3\"}}}]";
+
+static const char NODES[] =
+    "[{\"ID\":\"node-1\",\"Description\":{\"Hostname\":\"mgr\"},\"Status\":{\"State\":\"ready\","
+    "\"Addr\":\"0.0.0.0\"},\"ManagerStatus\":{\"Leader\":true,\"Addr\":\"10.9.0.1:2377\"}},"
+    "{\"ID\":\"node-2\",\"Description\":{\"Hostname\":\"w2\"},\"Status\":{\"State\":\"ready\","
+    "\"Addr\":\"10.9.0.12\"}}]";
 
 static const char STREAM_HEAD[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nApi-Version: 1.41\r\n\r\n";
@@ -111,6 +121,10 @@ static int h_engine(fake_t *f, int fd, const fd_req_t *r, void *arg)
         fake_docker_reply(fd, 200, LIST);
     } else if (0 == strncmp(r->path, "/v1.41/tasks?", 13)) {
         fake_docker_reply(fd, 200, TASKS);
+    } else if (0 == strcmp(r->path, "/v1.41/nodes")) {
+        fake_docker_reply(fd, 200, NODES);
+    } else if (0 == strcmp(r->path, "/v1.41/services/svc")) {
+        fake_docker_reply(fd, 200, "{\"ID\":\"sid\",\"Spec\":{\"Name\":\"svc\"}}");
     } else if (container_path(r->path, "json", name, sizeof(name))) {
         if (NULL == (json = inspect_json(name))) {
             char msg[300];
@@ -333,6 +347,7 @@ typedef struct drec {
     char names[8][32];
     int slots[8];
     char swarm[8][32];
+    char addr[8][32];
     char err[256];
 } drec_t;
 
@@ -348,6 +363,7 @@ static void d_done(int rc, const char *errstr, const dkr_node_t *nodes, size_t n
         snprintf(d->names[i], sizeof(d->names[i]), "%s", nodes[i].name);
         d->slots[i] = nodes[i].slots;
         snprintf(d->swarm[i], sizeof(d->swarm[i]), "%s", NULL == nodes[i].swarm_node ? "" : nodes[i].swarm_node);
+        snprintf(d->addr[i], sizeof(d->addr[i]), "%s", NULL == nodes[i].swarm_addr ? "" : nodes[i].swarm_addr);
     }
 }
 
@@ -409,10 +425,16 @@ static void test_discover_service(void **state)
     assert_non_null(dkr_discover_start(e->cli, &spec, d_done, &d, NULL, 0));
     wait_for(e, &d.done);
     assert_int_equal(DKR_OK, d.rc);
-    assert_int_equal(1, d.n);                 /* the preparing task is not a node */
+    assert_int_equal(2, d.n);                 /* the preparing task is not a node */
     assert_string_equal("svc.1.x", d.names[0]);
     assert_string_equal("node-1", d.swarm[0]);
+    assert_string_equal("10.9.0.1", d.addr[0]);   /* a manager: ManagerStatus.Addr */
     assert_int_equal(1, d.slots[0]);
+    /* inspect says 404 (another node's container): described from the task */
+    assert_string_equal("svc.2.t3", d.names[1]);
+    assert_string_equal("node-2", d.swarm[1]);
+    assert_string_equal("10.9.0.12", d.addr[1]);
+    assert_int_equal(2, d.slots[1]);          /* Spec.ContainerSpec.Labels mpi.slots */
     assert_true(fake_request(e->fake, 1, &seen));
     assert_non_null(strstr(seen.path, "/tasks?filters="));
     env_free(e);
@@ -434,7 +456,7 @@ static void test_discover_service_narrowed(void **state)
     spec.names = "svc.*";
     assert_non_null(dkr_discover_start(e->cli, &spec, d_done, &d, NULL, 0));
     wait_for(e, &d.done);
-    assert_int_equal(1, d.n);
+    assert_int_equal(2, d.n);
     env_free(e);
 }
 

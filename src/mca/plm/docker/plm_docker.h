@@ -28,6 +28,7 @@ typedef struct plm_docker_params {
     char *tree_cert_path;  /* certificates inside the containers; "" = cert_path */
     char *endpoints;       /* "name=url,...": containers on other engines than host */
     char *network;         /* "" = chosen from what the containers share */
+    char *node_host;       /* Swarm: each node's engine, e.g. "tcp://{addr}:2376"; "" = off */
     /* job-owned containers */
     char *image;           /* "" = exec into running containers */
     char *pull;            /* missing | always | never */
@@ -124,6 +125,10 @@ void plm_docker_core_remote_spawn(void *job, size_t n, const char *const *names,
  * its engine (plm_docker_host, with its credentials)?  0 yes; -1 no, with
  * the reason in err. */
 int plm_docker_core_probe(char *err, size_t len);
+/* The endpoint URL of the engine that holds the container named node: its
+ * Swarm node's engine (plm_docker_node_host) once a launch has looked the
+ * Swarm up, else plm_docker_host.  Runtime-neutral; for tree-spawn too. */
+const char *plm_docker_core_endpoint(const char *node);
 /* The job is ending: start no more daemons. */
 void plm_docker_core_stop(void);
 void plm_docker_core_finalize(void);

@@ -29,6 +29,7 @@
 #include "dkr_libevent.h"
 #include "dkr_plan.h"
 #include "dkr_watch.h"
+#include "dkr_swarm.h"
 
 extern char **environ;
 
@@ -64,6 +65,7 @@ typedef struct launch {
     char **argv;             /* daemon argv; argv[vpid_index] per daemon */
     int vpid_index;
     char **env;
+    dkr_swarm_fetch_t *fetch;  /* plm_docker_node_host: the Swarm lookup */
     struct event *timer;
     pause_timer_t *paused;   /* by target index, made at the first pause */
     struct event *progress;  /* the "N/M daemons" line while start-up is slow */
@@ -74,6 +76,14 @@ typedef struct launch {
     bool failed;
 } launch_t;
 
+/* The engine of a Swarm node (plm_docker_node_host), one client each. */
+typedef struct node_ep {
+    char *url;
+    dkr_client_t *cli;
+    char *node;              /* the Swarm node's hostname (else id) */
+    char *addr;
+} node_ep_t;
+
 static struct {
     const plm_docker_rt_t *rt;
     dkr_client_t *cli;
@@ -83,6 +93,11 @@ static struct {
     char **epmap;            /* plm_docker_endpoints: name, url, ... */
     struct epcli { char *url; dkr_client_t *cli; } *clis;   /* other engines */
     size_t nclis;
+    /* Swarm nodes' engines */
+    dkr_swarm_map_t *swarm;  /* the last lookup */
+    node_ep_t *eps;
+    size_t n_eps;
+    bool plain_warned;
     /* job-owned containers */
     char *job;               /* this mpirun's tag: names and the job label */
     int reaper_fd;           /* write end of the reaper's pipe, -1 none */
@@ -100,6 +115,121 @@ static const char *endpoint_url(void)
     return dkr_mca_endpoint_url(core.cli, plm_docker_params.host);
 }
 
+/* ------------------------------------------------- Swarm nodes' engines */
+
+static const node_ep_t *node_ep_of(dkr_client_t *cli)
+{
+    for (size_t i = 0; i < core.n_eps; i++) {
+        if (core.eps[i].cli == cli) {
+            return &core.eps[i];
+        }
+    }
+    return NULL;
+}
+
+/* The names of launch ln's containers reached through cli, comma-separated. */
+static char *names_on(launch_t *ln, dkr_client_t *cli)
+{
+    char *names = NULL, *tmp;
+
+    for (size_t i = 0; i < ln->n; i++) {
+        if (dkr_launch_client(ln->l, i) != cli) {
+            continue;
+        }
+        if (0 > asprintf(&tmp, "%s%s%s", NULL == names ? "" : names, NULL == names ? "" : ", ",
+                         dkr_launch_name(ln->l, i))) {
+            break;
+        }
+        free(names);
+        names = tmp;
+    }
+    return names;
+}
+
+/* The Swarm node that runs the container named node, when the last lookup
+ * knows it and it is not the manager's own node; NULL otherwise. */
+static const dkr_swarm_node_t *remote_node(const char *node)
+{
+    const dkr_swarm_node_t *sn = dkr_swarm_map_node_of(core.swarm, node);
+    const char *self = dkr_swarm_map_self(core.swarm);
+
+    return NULL == sn || (NULL != self && 0 == strcmp(self, sn->id)) ? NULL : sn;
+}
+
+/* The client of the engine that holds the container named node: its Swarm
+ * node's (made at first use) or the default one.  NULL when it cannot be
+ * made (the reason was shown). */
+static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn);
+
+static dkr_client_t *client_for(const char *name);
+
+/* Job-owned containers: the client of the Swarm node named node (its
+ * hostname or id), else the default one. */
+static dkr_client_t *client_for_host(const char *node)
+{
+    const dkr_swarm_node_t *sn = dkr_swarm_map_node_named(core.swarm, node);
+    const char *self = dkr_swarm_map_self(core.swarm);
+
+    return node_client(node, NULL != sn && NULL != self && 0 == strcmp(self, sn->id) ? NULL : sn);
+}
+
+/* The client of Swarm node sn's engine (made at first use), the default one
+ * when sn is NULL; NULL when it cannot be made (the reason was shown). */
+static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn)
+{
+    char err[512], *url;
+    node_ep_t *eps;
+    dkr_client_t *cli;
+
+    if (NULL == sn) {
+        return core.cli;
+    }
+    if (NULL == (url = dkr_swarm_expand(plm_docker_params.node_host, sn, err, sizeof(err)))) {
+        SHOW("node-host-expand", node, err);
+        return NULL;
+    }
+    for (size_t i = 0; i < core.n_eps; i++) {
+        if (0 == strcmp(core.eps[i].url, url)) {
+            free(url);
+            return core.eps[i].cli;
+        }
+    }
+    cli = dkr_mca_client(&RT->mca, RT->base, url, plm_docker_params.tls_verify,
+                         plm_docker_params.cert_path, plm_docker_params.timeout);
+    if (NULL == cli || NULL == (eps = realloc(core.eps, (core.n_eps + 1) * sizeof(*eps)))) {
+        dkr_client_free(cli);
+        free(url);
+        return NULL;
+    }
+    core.eps = eps;
+    eps[core.n_eps].url = url;
+    eps[core.n_eps].cli = cli;
+    eps[core.n_eps].node = strdup(NULL != sn->hostname ? sn->hostname : sn->id);
+    eps[core.n_eps].addr = NULL == sn->addr ? NULL : strdup(sn->addr);
+    core.n_eps++;
+    if (!dkr_client_endpoint(cli)->tls && DKR_EP_TCP == dkr_client_endpoint(cli)->kind
+        && !core.plain_warned) {
+        core.plain_warned = true;
+        SHOW("node-host-plain", url);
+    }
+    VERBOSE(1, "plm:docker: Swarm node %s (%s): engine %s", eps[core.n_eps - 1].node,
+            NULL == sn->addr ? "no address" : sn->addr, url);
+    return cli;
+}
+
+const char *plm_docker_core_endpoint(const char *node)
+{
+    dkr_client_t *cli = NULL == remote_node(node) ? NULL : client_for(node);
+
+    return NULL == cli ? plm_docker_params.host : dkr_client_endpoint(cli)->url;
+}
+
+/* The endpoint URL of launch target i, for messages. */
+static const char *target_url(launch_t *ln, size_t i)
+{
+    return dkr_mca_endpoint_url(dkr_launch_client(ln->l, i), plm_docker_params.host);
+}
+
 /* ------------------------------------------------------------- messages */
 
 static void show_resolve_failures(launch_t *ln)
@@ -110,6 +240,16 @@ static void show_resolve_failures(launch_t *ln)
     dkr_fail_t f = dkr_launch_global_failure(ln->l, &rc, &err, &cli);
 
     if (DKR_FAIL_ENDPOINT == f) {
+        const node_ep_t *ep = node_ep_of(cli);
+
+        if (NULL != ep) {
+            char *names = names_on(ln, cli);
+            SHOW("node-engine-failed", ep->node, NULL == ep->addr ? "unknown" : ep->addr, ep->url,
+                 plm_docker_params.node_host, NULL == err || '\0' == err[0] ? dkr_strerror(rc) : err,
+                 NULL == names ? "" : names);
+            free(names);
+            return;
+        }
         dkr_mca_show_endpoint_failure(&RT->mca, rc, err, dkr_mca_endpoint_url(cli, plm_docker_params.host));
         return;
     }
@@ -119,13 +259,13 @@ static void show_resolve_failures(launch_t *ln)
 
         switch (dkr_launch_failure(ln->l, i, &rc, &err)) {
         case DKR_FAIL_NO_CONTAINER:
-            SHOW("no-such-container", name, endpoint_url());
+            SHOW("no-such-container", name, target_url(ln, i));
             break;
         case DKR_FAIL_NOT_RUNNING:
-            SHOW("container-not-running", name, endpoint_url(), NULL == c ? "unknown" : c->state);
+            SHOW("container-not-running", name, target_url(ln, i), NULL == c ? "unknown" : c->state);
             break;
         case DKR_FAIL_INSPECT:
-            SHOW("inspect-failed", name, endpoint_url(), NULL == err ? dkr_strerror(rc) : err);
+            SHOW("inspect-failed", name, target_url(ln, i), NULL == err ? dkr_strerror(rc) : err);
             break;
         default:
             break;
@@ -688,11 +828,11 @@ static void on_finished(dkr_launch_t *l, size_t i, const dkr_result_t *res, int 
         return;
     }
     if (!RT->daemon_alive(daemon)) {
-        SHOW("daemon-failed-to-start", ln->argv[0], name, endpoint_url(), reason,
+        SHOW("daemon-failed-to-start", ln->argv[0], name, target_url(ln, i), reason,
              dkr_launch_output(l, i));
         fail_daemon(ln, daemon, DKR_OK == res->rc ? exit_code : 0);
     } else {
-        SHOW("daemon-died", ln->argv[0], name, endpoint_url(), reason, dkr_launch_output(l, i));
+        SHOW("daemon-died", ln->argv[0], name, target_url(ln, i), reason, dkr_launch_output(l, i));
         RT->daemon_lost(daemon);
     }
 }
@@ -913,6 +1053,7 @@ static bool job_spec_init(void)
     core.spec.devices = (const char *const *)core.devices;
     core.spec.gpus = p->gpus;
     core.spec.keep = p->keep;
+    core.spec.swarm = '\0' != p->node_host[0];
     return NULL != core.owner && NULL != core.user && NULL != core.binds && NULL != core.devices
            && NULL != core.labels && NULL != core.env_extra;
 }
@@ -990,6 +1131,15 @@ static void remove_job_containers(void)
     if (NULL == core.job || NULL == core.cli) {
         return;
     }
+    /* the Swarm nodes' containers first, then the manager's and the network */
+    for (size_t i = 0; i < core.n_eps; i++) {
+        if (DKR_OK != dkr_jobc_cleanup_containers(dkr_client_endpoint(core.eps[i].cli), core.job,
+                                                  plm_docker_params.keep, 5000,
+                                                  1000 * plm_docker_params.timeout, &left, err,
+                                                  sizeof(err))) {
+            SHOW("cleanup-failed", core.eps[i].url, core.job, left, err);
+        }
+    }
     if (DKR_OK != dkr_jobc_cleanup(dkr_client_endpoint(core.cli), core.job, plm_docker_params.keep,
                                    5000, 1000 * plm_docker_params.timeout, &left, err, sizeof(err))) {
         SHOW("cleanup-failed", endpoint_url(), core.job, left, err);
@@ -997,6 +1147,68 @@ static void remove_job_containers(void)
 }
 
 /* --------------------------------------------------------------- entry */
+
+/* Every daemon's target, on the engine that holds its container; then
+ * resolve them (or prepare the job's containers). */
+static void add_targets(launch_t *ln)
+{
+    char **addrs;
+
+    for (size_t i = 0; i < ln->n; i++) {
+        char *cname = image_mode() ? dkr_jobc_container_name(core.job, ln->nodes[i]) : NULL;
+        dkr_client_t *cli = image_mode() ? client_for_host(ln->nodes[i]) : client_for(ln->nodes[i]);
+        size_t k = (size_t)-1;
+
+        if (NULL != cli) {
+            k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, cli, cname))
+                             : dkr_launch_add(ln->l, cli, ln->nodes[i]);
+        }
+        free(cname);
+        if ((size_t)-1 == k) {
+            fail_before_start(ln);
+            return;
+        }
+        ln->clis[i] = cli;
+        VERBOSE(1, "plm:docker: daemon %s goes to container %s on %s", ln->vpids[i],
+                dkr_launch_name(ln->l, k), dkr_mca_endpoint_url(cli, plm_docker_params.host));
+    }
+    addrs = dkr_host_ipv4_addrs();
+    if (NULL == addrs) {
+        fail_before_start(ln);
+    } else if (image_mode()) {
+        if (NULL == (ln->jobc = dkr_jobc_prepare(core.cli, &core.spec, (const char *const *)addrs,
+                                                 on_jobc_ready, ln))) {
+            fail_before_start(ln);
+        }
+    } else if (DKR_OK != dkr_launch_resolve(ln->l, (const char *const *)addrs)) {
+        fail_before_start(ln);
+    }
+    dkr_strv_free(addrs);
+}
+
+/* The Swarm's nodes and tasks are known (plm_docker_node_host). */
+static void on_swarm(int rc, const char *errstr, dkr_swarm_map_t *map, void *arg)
+{
+    launch_t *ln = arg;
+
+    ln->fetch = NULL;
+    if (RT->terminating()) {
+        dkr_swarm_map_free(map);
+        return;
+    }
+    if (DKR_OK != rc) {
+        if (dkr_mca_is_endpoint_failure(rc)) {
+            dkr_mca_show_endpoint_failure(&RT->mca, rc, errstr, endpoint_url());
+        } else {
+            SHOW("swarm-lookup-failed", endpoint_url(), NULL == errstr ? dkr_strerror(rc) : errstr);
+        }
+        fail_before_start(ln);
+        return;
+    }
+    dkr_swarm_map_free(core.swarm);
+    core.swarm = map;
+    add_targets(ln);
+}
 
 static size_t count_roots(const launch_t *ln)
 {
@@ -1017,13 +1229,18 @@ static void probe_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
     snprintf(p->errstr, sizeof(p->errstr), "%s", NULL == res->errstr ? "" : res->errstr);
 }
 
-/* The engine of container name: plm_docker_endpoints, else plm_docker_host.
- * NULL when a client cannot be made (the reason was shown). */
+/* The engine of container name: its Swarm node's (plm_docker_node_host),
+ * else plm_docker_endpoints', else plm_docker_host.  NULL when a client
+ * cannot be made (the reason was shown). */
 static dkr_client_t *client_for(const char *name)
 {
+    const dkr_swarm_node_t *sn = remote_node(name);
     const char *url = dkr_plan_endpoint_of((const char *const *)core.epmap, name, NULL);
     struct epcli *v;
 
+    if (NULL != sn) {
+        return node_client(name, sn);
+    }
     if (NULL == url || 0 == strcmp(url, plm_docker_params.host)) {
         return core.cli;
     }
@@ -1095,7 +1312,6 @@ static launch_t *launch_new(void *job, size_t n, const char *const *names, void 
 {
     launch_t *ln = calloc(1, sizeof(*ln));
     dkr_launch_opts_t opts = { 0 };
-    char **addrs;
 
     if (NULL == ln || NULL == (ln->daemons = calloc(n + 1, sizeof(*ln->daemons)))
         || NULL == (ln->vpids = calloc(n + 1, sizeof(*ln->vpids)))
@@ -1141,27 +1357,15 @@ static launch_t *launch_new(void *job, size_t n, const char *const *names, void 
     opts.forward_output = RT->forward_output();
     ln->l = dkr_launch_new(&opts, &launch_ops, ln);
     for (size_t i = 0; NULL != ln->l && i < n; i++) {
-        dkr_client_t *cli = client_for(names[i]);
-        char *cname;
-        size_t k;
-
         if (ln->tree && ln->top[i] != i) {
             VERBOSE(1, "plm:docker: daemon %s goes to container %s, launched by the daemon in %s",
                     NULL != RT->daemon_name ? RT->daemon_name(daemons[i]) : "?", names[i],
                     names[ln->top[i]]);
             continue;
         }
-        if (NULL == cli) {
+        if (NULL == (ln->nodes[ln->n] = strdup(names[i]))) {
             break;
         }
-        cname = image_mode() ? dkr_jobc_container_name(core.job, names[i]) : NULL;
-        k = image_mode() ? (NULL == cname ? (size_t)-1 : dkr_launch_add_new(ln->l, cli, cname))
-                         : dkr_launch_add(ln->l, cli, names[i]);
-        free(cname);
-        if ((size_t)-1 == k || NULL == (ln->nodes[ln->n] = strdup(names[i]))) {
-            break;
-        }
-        ln->clis[ln->n] = cli;
         if (ln->tree) {
             ln->root_of[ln->n] = i;
         }
@@ -1170,22 +1374,18 @@ static launch_t *launch_new(void *job, size_t n, const char *const *names, void 
         if (NULL == (ln->vpids[ln->n++] = RT->daemon_vpid(daemons[i]))) {
             break;
         }
-        VERBOSE(1, "plm:docker: daemon %s goes to container %s", ln->vpids[ln->n - 1],
-                dkr_launch_name(ln->l, k));
     }
-    addrs = dkr_host_ipv4_addrs();
-    if (NULL == ln->l || (ln->n != n && !ln->tree) || NULL == addrs
-        || (ln->tree && ln->n != count_roots(ln))) {
+    if (NULL == ln->l || (ln->n != n && !ln->tree) || (ln->tree && ln->n != count_roots(ln))) {
         fail_before_start(ln);
-    } else if (image_mode()) {
-        if (NULL == (ln->jobc = dkr_jobc_prepare(core.cli, &core.spec, (const char *const *)addrs,
-                                                 on_jobc_ready, ln))) {
+    } else if ('\0' != plm_docker_params.node_host[0]) {
+        /* which Swarm node runs each container: ask the manager first */
+        VERBOSE(2, "plm:docker: looking up the Swarm's nodes and tasks on %s", endpoint_url());
+        if (NULL == (ln->fetch = dkr_swarm_fetch(core.cli, on_swarm, ln))) {
             fail_before_start(ln);
         }
-    } else if (DKR_OK != dkr_launch_resolve(ln->l, (const char *const *)addrs)) {
-        fail_before_start(ln);
+    } else {
+        add_targets(ln);
     }
-    dkr_strv_free(addrs);
     return ln;
 }
 
@@ -1274,6 +1474,7 @@ static void launch_free(launch_t *ln)
         }
     }
     free(ln->paused);
+    dkr_swarm_fetch_cancel(ln->fetch);
     dkr_jobc_free(ln->jobc);
     dkr_launch_free(ln->l);
     for (size_t i = 0; i < ln->n; i++) {
@@ -1319,6 +1520,17 @@ void plm_docker_core_finalize(void)
     core.nclis = 0;
     dkr_strv_free(core.epmap);
     core.epmap = NULL;
+    for (size_t i = 0; i < core.n_eps; i++) {
+        dkr_client_free(core.eps[i].cli);
+        free(core.eps[i].url);
+        free(core.eps[i].node);
+        free(core.eps[i].addr);
+    }
+    free(core.eps);
+    core.eps = NULL;
+    core.n_eps = 0;
+    dkr_swarm_map_free(core.swarm);
+    core.swarm = NULL;
     dkr_client_free(core.cli);
     core.cli = NULL;
     free(core.job);

@@ -49,6 +49,7 @@ static void set_defaults(const char *daemon)
     plm_docker_params.tree_cert_path = "";
     plm_docker_params.endpoints = "";
     plm_docker_params.network = "";
+    plm_docker_params.node_host = "";
     plm_docker_params.image = "";
     plm_docker_params.pull = "missing";
     plm_docker_params.mounts = "";
@@ -130,6 +131,14 @@ static const dkr_mca_param_t table[] = {
       "container shares, preferring one the launching host is on; with plm_docker_image, a "
       "per-job --internal network created and removed by the job)",
       &plm_docker_params.network },
+    { "node_host", DKR_PARAM_STRING, 3,
+      "On a multi-node Docker Swarm (plm_docker_host a manager): how to reach the engine of "
+      "the Swarm node that runs a task's container, as a template with {addr} (the node's "
+      "address), {hostname} and {id}, e.g. tcp://{addr}:2376; TLS as for plm_docker_host "
+      "(plm_docker_tls_verify, plm_docker_cert_path; plain tcp:// is used only when TLS is "
+      "off, with a warning).  Containers that are no Swarm task, or run on the manager "
+      "itself, stay on plm_docker_host (empty: every container on plm_docker_host)",
+      &plm_docker_params.node_host },
     { "image", DKR_PARAM_STRING, 2,
       "Image to create the job's own containers from, one per node of the allocation, "
       "removed after the job (empty: exec into running containers)",
@@ -197,6 +206,11 @@ const char *plm_docker_params_check(char *why, size_t len)
     if (NULL == plm_docker_params.orted || '\0' == plm_docker_params.orted[strspn(plm_docker_params.orted, " \t")]) {
         snprintf(why, len, "must name the daemon command");
         return "plm_docker_orted";
+    }
+    if ('\0' != plm_docker_params.node_host[0] && NULL == strstr(plm_docker_params.node_host, "://")) {
+        snprintf(why, len, "must be a URL template such as tcp://{addr}:2376, not \"%s\"",
+                 plm_docker_params.node_host);
+        return "plm_docker_node_host";
     }
     if (DKR_OK != dkr_pull_parse(plm_docker_params.pull, &pull)) {
         snprintf(why, len, "must be missing, always or never, not \"%s\"", plm_docker_params.pull);

@@ -70,9 +70,15 @@ static void discovered(int rc, const char *errstr, const dkr_node_t *nodes, size
         dkr_mca_verbose(&RT->mca, 1, "ras:docker: %s", errstr);
     }
     for (size_t i = 0; i < n; i++) {
-        dkr_mca_verbose(&RT->mca, 1, "ras:docker: node %s (container %.12s%s%s), %d slots",
-                        nodes[i].name, nodes[i].id, NULL == nodes[i].swarm_node ? "" : ", swarm node ",
-                        NULL == nodes[i].swarm_node ? "" : nodes[i].swarm_node, nodes[i].slots);
+        if (NULL == nodes[i].swarm_node) {
+            dkr_mca_verbose(&RT->mca, 1, "ras:docker: node %s (container %.12s), %d slots",
+                            nodes[i].name, nodes[i].id, nodes[i].slots);
+        } else {
+            dkr_mca_verbose(&RT->mca, 1, "ras:docker: node %s (container %.12s, swarm node %s %s %s), "
+                            "%d slots", nodes[i].name, nodes[i].id, nodes[i].swarm_node,
+                            NULL == nodes[i].swarm_hostname ? "?" : nodes[i].swarm_hostname,
+                            NULL == nodes[i].swarm_addr ? "?" : nodes[i].swarm_addr, nodes[i].slots);
+        }
     }
     core.job = NULL;
     RT->allocate(job, nodes, n);
