@@ -355,7 +355,7 @@ case_stopped_container() {
     pm rm -f -t 0 "$IT_PREFIX-s1" >/dev/null
 }
 
-if ! command -v podman >/dev/null 2>&1; then
+if ! podman --version >/dev/null 2>&1; then
     case_begin "podman: plm docker and ras docker against Podman's API"
     skip "podman is not installed (apt-get install podman)"
     it_summary
