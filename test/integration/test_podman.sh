@@ -69,6 +69,7 @@ pm_cleanup() {
             pm network rm -f "$ids" >/dev/null 2>&1
         done
     fi
+    rl_cleanup
     if [ -n "$PM_PID" ]; then
         kill -TERM "$PM_PID" 2>/dev/null
         wait "$PM_PID" 2>/dev/null
@@ -355,6 +356,123 @@ case_stopped_container() {
     pm rm -f -t 0 "$IT_PREFIX-s1" >/dev/null
 }
 
+# ---------------------------------------------------------------- rootless
+#
+# A user's own Podman (rootless, user namespace through newuidmap, vfs
+# storage): its networks live in a namespace of their own that the host
+# cannot reach, and slirp4netns is not installed, so the containers use the
+# host's network. mpirun runs as that user.
+
+RL_USER=odtpodman
+RL_UID=4343
+RL_MADE_USER=0
+RL_DIR=
+RL_PID=
+
+rl_pm() {
+    local pre
+    _it_as_user_cmd pre "$RL_USER"
+    timeout -k 5 300 "${pre[@]}" "HOME=$RL_DIR/home" "XDG_RUNTIME_DIR=$RL_DIR/xdg" \
+        "CONTAINERS_CONF=$RL_DIR/containers.conf" \
+        podman --root "$RL_DIR/root" --runroot "$RL_DIR/run" "$@"
+}
+
+rl_cleanup() {
+    local ids
+    [ -n "$RL_DIR" ] && [ -d "$RL_DIR" ] || return 0
+    ids=$(rl_pm ps -aq --filter "label=$IT_LABEL" 2>/dev/null)
+    # shellcheck disable=SC2086  # ids are words
+    [ -z "$ids" ] || rl_pm rm -f -t 0 $ids >/dev/null 2>&1
+    if [ -n "$RL_PID" ]; then
+        kill -TERM "$RL_PID" 2>/dev/null
+        wait "$RL_PID" 2>/dev/null
+        RL_PID=
+    fi
+    grep -lsF "$RL_DIR/" /proc/[0-9]*/cmdline | cut -d/ -f3 | while read -r pid; do
+        [ "$pid" != $$ ] && kill -TERM "$pid" 2>/dev/null
+    done
+    # the pause process that holds the user's namespace (argv: "podman")
+    find "$RL_DIR" -name pause.pid 2>/dev/null | while read -r f; do
+        kill -TERM "$(cat "$f")" 2>/dev/null
+    done
+    sleep 0.5
+    rm -rf "$RL_DIR" 2>/dev/null || echo "could not remove all of $RL_DIR"
+    RL_DIR=
+    if [ "$RL_MADE_USER" = 1 ]; then
+        userdel "$RL_USER" || echo "could not remove the user $RL_USER"
+        getent group "$RL_USER" >/dev/null && groupdel "$RL_USER" 2>/dev/null
+        RL_MADE_USER=0
+    fi
+}
+
+case_rootless() {
+    local i c t0 tag=$IT_RUNID-rl
+    if ! command -v newuidmap >/dev/null 2>&1; then
+        skip "rootless Podman needs newuidmap (apt-get install uidmap)"
+        return
+    fi
+    if ! getent passwd "$RL_UID" >/dev/null; then
+        # (useradd gives it a subordinate id range in /etc/subuid, /etc/subgid)
+        useradd -u "$RL_UID" -U -M -d /nonexistent -s /usr/sbin/nologin "$RL_USER" \
+            || { fail "useradd $RL_USER"; return; }
+        RL_MADE_USER=1
+    fi
+    RL_USER=$(getent passwd "$RL_UID" | cut -d: -f1)
+    grep -q "^$RL_USER:" /etc/subuid || { skip "$RL_USER has no range in /etc/subuid"; return; }
+    RL_DIR=$(mktemp -d /tmp/odpmrl.XXXXXX)
+    mkdir -p "$RL_DIR/home" "$RL_DIR/xdg" "$RL_DIR/net"
+    sed -e "s|^tmp_dir = .*|tmp_dir = \"$RL_DIR/tmp\"|" \
+        -e "s|^network_config_dir = .*|network_config_dir = \"$RL_DIR/net\"|" \
+        "$PM_DIR/containers.conf" >"$RL_DIR/containers.conf"
+    chown -R "$RL_UID:$(id -g "$RL_USER")" "$RL_DIR"
+    chmod 700 "$RL_DIR" "$RL_DIR/xdg"
+    t0=$(od_now)
+    if ! { pm save -o "$RL_DIR/image.tar" "$PM_IMAGE" >/dev/null 2>"$RL_DIR/load.err" \
+           && chown "$RL_UID" "$RL_DIR/image.tar" \
+           && rl_pm load -q -i "$RL_DIR/image.tar" >/dev/null 2>>"$RL_DIR/load.err"; }; then
+        fail "rootless podman load: $(tail -n 3 "$RL_DIR/load.err")"
+        return
+    fi
+    rm -f "$RL_DIR/image.tar"
+    note "image loaded into $RL_USER's Podman ($(rl_pm info --format '{{.Store.GraphDriverName}}') storage) in $(od_elapsed "$t0")s"
+    local pre
+    _it_as_user_cmd pre "$RL_USER"
+    setsid "${pre[@]}" "HOME=$RL_DIR/home" "XDG_RUNTIME_DIR=$RL_DIR/xdg" \
+        "CONTAINERS_CONF=$RL_DIR/containers.conf" \
+        podman --root "$RL_DIR/root" --runroot "$RL_DIR/run" system service --time=0 \
+        "unix://$RL_DIR/podman.sock" >"$RL_DIR/service.log" 2>&1 </dev/null &
+    RL_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$RL_DIR/podman.sock" ] && break
+        sleep 0.1
+    done
+    [ -S "$RL_DIR/podman.sock" ] || { fail "rootless service: $(tail -n 3 "$RL_DIR/service.log")"; return; }
+    for c in rl1 rl2; do
+        rl_pm run -d --init --name "$IT_PREFIX-$c" --hostname "$IT_PREFIX-$c" "${IT_LABELS[@]}" \
+            --label "ompi-docker.case=$tag" --network host "${PM_MOUNTS[@]}" "$PM_IMAGE" \
+            sleep infinity >/dev/null 2>"$RL_DIR/run.err" \
+            || { fail "rootless podman run $c: $(tail -n 3 "$RL_DIR/run.err")"; return; }
+    done
+    mpirun_docker_as "$RL_USER" --mca plm_docker_host "unix://$RL_DIR/podman.sock" \
+        -np 4 --host "$IT_PREFIX-rl1:2,$IT_PREFIX-rl2:2" ring
+    expect_ok "exec mode, rootless" || return
+    for c in rl1 rl2; do
+        [ "$(grep -cE "^rank [0-3] of 4 on $IT_PREFIX-$c\$" "$LAST_OUT")" -eq 2 ] \
+            || { fail "want 2 ranks on $IT_PREFIX-$c"; show_output; }
+    done
+    expect_output '^ring ok' 1
+    mpirun_docker_as "$RL_USER" --mca plm_docker_host "unix://$RL_DIR/podman.sock" --mca ras docker \
+        --mca ras_docker_label "ompi-docker.case=$tag" --display-allocation -np 2 ring
+    expect_ok "ras docker, rootless" || return
+    local want got
+    want=$(printf '%s 1\n%s 1' "$IT_PREFIX-rl1" "$IT_PREFIX-rl2")
+    got=$(allocated_nodes)
+    [ "$got" = "$want" ] || { fail "allocation: '$got', want '$want'"; show_output; }
+    expect_output '^ring ok' 1
+    note "mpirun as $RL_USER (uid $RL_UID), containers on the host's network"
+    rl_cleanup
+}
+
 if ! podman --version >/dev/null 2>&1; then
     case_begin "podman: plm docker and ras docker against Podman's API"
     skip "podman is not installed (apt-get install podman)"
@@ -374,4 +492,5 @@ run_case "p7: job-owned containers gone after SIGKILL of mpirun" case_jobc_kill
 run_case "p8: orted missing in the container" case_missing_orted
 run_case "p9: unknown container" case_unknown_container
 run_case "p10: stopped container" case_stopped_container
+run_case "p11: rootless Podman: exec mode and ras docker, mpirun as a user" case_rootless
 it_summary
