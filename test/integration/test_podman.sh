@@ -155,17 +155,15 @@ EOF
         "$PM_URL" >"$PM_DIR/service.log" 2>&1 </dev/null &
     PM_PID=$!
     for ((i = 0; i < 100; i++)); do
-        [ -S "$PM_SOCK" ] && curl -sf --unix-socket "$PM_SOCK" http://d/_ping >/dev/null && break
+        [ -S "$PM_SOCK" ] && timeout 5 podman --remote --url "$PM_URL" version >/dev/null 2>&1 && break
         sleep 0.1
     done
     [ -S "$PM_SOCK" ] || od_die "podman system service did not come up: $(tail -n 5 "$PM_DIR/service.log")"
     PM_BACKEND=$(pm info --format '{{.Host.NetworkBackend}}')
-    printf 'podman %s, network backend %s, runtime %s, API %s\n' \
+    printf 'podman %s, network backend %s, runtime %s, service (libpod API) %s\n' \
         "$(podman --version | awk '{ print $3 }')" "$PM_BACKEND" \
         "$(pm info --format '{{.Host.OCIRuntime.Name}}')" \
-        "$(curl -s -D - -o /dev/null --unix-socket "$PM_SOCK" http://d/_ping | tr -d '\r' \
-           | awk -F': ' '$1 == "Api-Version" { a = $2 } $1 == "Libpod-Api-Version" { l = $2 }
-                         END { print a " (Libpod-Api-Version " l ")" }')"
+        "$(timeout 10 podman --remote --url "$PM_URL" version --format '{{.Server.APIVersion}}')"
 
     dkr_ensure_dockerd
     IT_IMAGE=$(img_ensure_images) || od_die "no test image"
