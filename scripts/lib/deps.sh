@@ -15,6 +15,7 @@ OD_DEPS=(
     valgrind
     clang libclang-rt-dev   # test/fuzz (libFuzzer + sanitizers; the runtime is only a Recommends of clang)
     dpkg-dev debhelper lintian   # test/pkg/test_deb.sh (dpkg-buildpackage -b)
+    podman uidmap   # test/integration/test_podman.sh (Podman 4.3 with runc and CNI, newuidmap for its rootless case: about 35 s to install)
 )
 
 od_install_deps() {

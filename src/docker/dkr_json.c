@@ -89,13 +89,17 @@ void dkr_containers_free(dkr_container_t **v, size_t n)
     free(v);
 }
 
-/* Inspect has "Name": "/x"; list items "Names": ["/x", "/other/link"]. */
+/* Inspect has "Name": "/x"; list items "Names": ["/x", "/other/link"] (and
+ * on Podman also "Name": "", which does not count). */
 static char *pick_name(struct json_object *obj)
 {
     const char *n = dkr_json_str(obj, "Name");
     struct json_object *names;
     size_t i, len;
 
+    if (NULL != n && '\0' == n[0]) {
+        n = NULL;
+    }
     if (NULL == n && NULL != (names = get(obj, "Names", json_type_array))) {
         len = json_object_array_length(names);
         for (i = 0; i < len; i++) {

@@ -355,16 +355,20 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
         }
     }
     /* A local engine brings its new bridge up with the gateway's address on
-     * this host when the first container joins. */
-    if ('\0' == j->net.host_ip[0] && j->own_network && engine_is_local(j->cli) && NULL != first
-        && NULL != (gw = dkr_json_str(first, "Gateway")) && '\0' != gw[0]) {
+     * this host when the first container joins.  Only an IPv4 address in the
+     * subnet counts: Podman's --internal networks (CNI) have no gateway and
+     * report "Gateway": "<nil>". */
+    if ('\0' == j->net.host_ip[0] && j->own_network && engine_is_local(j->cli)
+        && '\0' != j->net.cidr[0] && NULL != (gw = dkr_json_str(first, "Gateway")) && dkr_cidr_contains(&c, gw)) {
         snprintf(j->net.host_ip, sizeof(j->net.host_ip), "%s", gw);
     }
     /* a network of our own is internal: only a host on it reaches it */
     if (j->own_network && '\0' == j->net.host_ip[0] && !j->spec.swarm) {
         snprintf(msg, sizeof(msg), "the launching host has no address on the job's network %s "
-                 "(%s): the engine is not local, so name a network the host and the containers "
-                 "share with plm_docker_network", j->network, '\0' == j->net.cidr[0] ? "no subnet" : j->net.cidr);
+                 "(%s): %s, so name a network the host and the containers share with "
+                 "plm_docker_network", j->network, '\0' == j->net.cidr[0] ? "no subnet" : j->net.cidr,
+                 engine_is_local(j->cli) ? "the engine gave it no gateway (as Podman's internal "
+                 "networks with CNI)" : "the engine is not local");
         ready(j, DKR_JOBC_NETWORK, DKR_ERR_ARG, msg);
         return;
     }

@@ -14,7 +14,7 @@ test_unit_test_endpoint_SOURCES = test/unit/test_endpoint.c
 test_unit_test_endpoint_CFLAGS = $(unit_cflags)
 test_unit_test_endpoint_LDADD = $(unit_ldadd)
 
-test_unit_test_json_SOURCES = test/unit/test_json.c test/unit/fixtures.h
+test_unit_test_json_SOURCES = test/unit/test_json.c test/unit/fixtures.h test/unit/fixtures_podman.h
 test_unit_test_json_CFLAGS = $(unit_cflags)
 test_unit_test_json_LDADD = $(unit_ldadd)
 

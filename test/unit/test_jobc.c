@@ -242,6 +242,18 @@ static int h_engine(fake_t *f, int fd, const fd_req_t *r, void *arg)
     } else if (0 == strcmp(r->path, "/v1.41/networks/nid2")) {
         fake_docker_reply(fd, 200, "{\"Name\":\"ompi-j-net\",\"Id\":\"nid2\",\"IPAM\":{\"Config\":"
                                    "[{\"Subnet\":\"10.78.0.0/24\",\"Gateway\":null}]}}");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/create") && 3 == odd_net) {
+        fake_docker_reply(fd, 201, "{\"Id\":\"nid3\",\"Warning\":\"\"}");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/nid3")) {
+        /* Podman 4.3.1 (CNI) on an --internal network: no gateway, as "<nil>" */
+        fake_docker_reply(fd, 200, "{\"Name\":\"ompi-j-net\",\"Id\":\"nid3\",\"Created\":"
+                                   "\"2026-11-23T17:42:16.945648092Z\",\"Scope\":\"local\",\"Driver\":"
+                                   "\"bridge\",\"EnableIPv6\":false,\"IPAM\":{\"Driver\":\"default\","
+                                   "\"Options\":{\"driver\":\"host-local\"},\"Config\":[{\"Subnet\":"
+                                   "\"10.89.1.0/24\",\"Gateway\":\"<nil>\"}]},\"Internal\":true,"
+                                   "\"Attachable\":false,\"Ingress\":false,\"ConfigFrom\":{\"Network\":"
+                                   "\"\"},\"ConfigOnly\":false,\"Containers\":{},\"Options\":{},"
+                                   "\"Labels\":{\"ompi-docker.test\":\"podman\"}}");
     } else if (0 == strcmp(r->path, "/v1.41/networks/create")) {
         fake_docker_reply(fd, 201, "{\"Id\":\"nid1\",\"Warning\":\"\"}");
     } else if (0 == strcmp(r->path, "/v1.41/networks/nid1")) {
@@ -493,6 +505,18 @@ static void test_prepare_odd_answers(void **state)
     assert_int_equal(DKR_JOBC_NETWORK, dkr_jobc_failure(j, &rc, &err));
     assert_non_null(strstr(err, "no address on the job's network"));
     assert_string_equal("10.78.0.0/24", dkr_jobc_network(j)->cidr);
+    assert_string_equal("", dkr_jobc_network(j)->host_ip);
+    dkr_jobc_free(j);
+
+    odd_net = 3;        /* Podman's "<nil>" gateway is no address either */
+    memset(&x, 0, sizeof(x));
+    j = dkr_jobc_prepare(e->cli, &spec, addrs, j_ready, &x);
+    assert_int_equal(DKR_OK, dkr_libevent_run_until(e->base, &x.ready, 5000));
+    assert_false(x.ok);
+    assert_int_equal(DKR_JOBC_NETWORK, dkr_jobc_failure(j, &rc, &err));
+    assert_non_null(strstr(err, "no address on the job's network"));
+    assert_non_null(strstr(err, "no gateway"));
+    assert_string_equal("10.89.1.0/24", dkr_jobc_network(j)->cidr);
     assert_string_equal("", dkr_jobc_network(j)->host_ip);
     dkr_jobc_free(j);
     env_free(e);

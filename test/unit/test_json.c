@@ -14,6 +14,7 @@
 
 #include "dkr.h"
 #include "fixtures.h"
+#include "fixtures_podman.h"
 
 static struct json_object *parse(const char *s)
 {
@@ -174,6 +175,75 @@ static void test_exec_inspect_fixture(void **state)
     json_object_put(o);
 }
 
+/* Podman 4.3.1: a list item has "Name": "" besides "Names", and "Config":
+ * null; the name comes from Names, the labels from the top level. */
+static void test_podman_list(void **state)
+{
+    struct json_object *o = parse(podman_list_json);
+    dkr_container_t **v = NULL;
+    size_t n = 0;
+    int present = 0;
+
+    (void)state;
+    assert_int_equal(dkr_containers_from_json(o, &v, &n), DKR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0]->name, "pmt-cpu");
+    assert_null(v[0]->hostname);
+    assert_string_equal(v[0]->image, "localhost/ompi-docker-test:01b6dc718cf4");
+    assert_string_equal(v[0]->state, "running");
+    assert_int_equal(v[0]->running, 1);
+    assert_string_equal(dkr_container_label(v[0], "mpi.node", &present), "");
+    assert_int_equal(present, 1);
+    assert_string_equal(dkr_container_label(v[0], "ompi-docker.test", NULL), "podman");
+    assert_int_equal(v[0]->n_nets, 1);
+    assert_string_equal(v[0]->nets[0].network, "pmt-net");
+    assert_string_equal(v[0]->nets[0].network_id, "pmt-net");   /* the name, not an id */
+    assert_string_equal(v[0]->nets[0].ip, "10.89.0.8");
+    assert_int_equal(v[0]->nets[0].prefix_len, 24);
+    assert_true(v[0]->nano_cpus == 0);   /* no HostConfig in a list item */
+    assert_null(v[0]->cpuset);
+    dkr_containers_free(v, n);
+    json_object_put(o);
+}
+
+/* Podman 4.3.1's inspect: the same fields as Docker's where we read them. */
+static void test_podman_inspect(void **state)
+{
+    struct json_object *o = parse(podman_inspect_json);
+    dkr_container_t *c = NULL;
+
+    (void)state;
+    assert_int_equal(dkr_container_from_json(o, &c), DKR_OK);
+    assert_string_equal(c->name, "pmt-cpu");
+    assert_string_equal(c->hostname, "node-seven");
+    assert_string_equal(c->image, "localhost/ompi-docker-test:01b6dc718cf4");
+    assert_int_equal(c->running, 1);
+    assert_int_equal(c->n_nets, 1);
+    assert_string_equal(c->nets[0].network, "pmt-net");
+    assert_string_equal(c->nets[0].ip, "10.89.0.8");
+    assert_int_equal(c->nets[0].prefix_len, 24);
+    assert_true(c->nano_cpus == 1500000000LL);
+    assert_string_equal(c->cpuset, "0-1");
+    dkr_container_free(c);
+    json_object_put(o);
+}
+
+static void test_podman_exec_inspect(void **state)
+{
+    struct json_object *o = parse(podman_exec_inspect_json), *v = NULL;
+
+    (void)state;
+    /* what dkr_exec reads: ExitCode and Running as Docker has them (Pid is
+     * 0 after the end, unlike Docker, and nothing reads it) */
+    assert_true(json_object_object_get_ex(o, "ExitCode", &v));
+    assert_int_equal(json_object_get_int(v), 3);
+    assert_true(json_object_object_get_ex(o, "Running", &v));
+    assert_false(json_object_get_boolean(v));
+    assert_true(json_object_object_get_ex(o, "Pid", &v));
+    assert_int_equal(json_object_get_int(v), 0);
+    json_object_put(o);
+}
+
 static const char *body_str(struct json_object *o)
 {
     return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -260,6 +330,9 @@ int main(void)
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_nulls_and_missing),
         cmocka_unit_test(test_exec_inspect_fixture),
+        cmocka_unit_test(test_podman_list),
+        cmocka_unit_test(test_podman_inspect),
+        cmocka_unit_test(test_podman_exec_inspect),
         cmocka_unit_test(test_exec_body),
         cmocka_unit_test(test_misc),
     };
