@@ -49,16 +49,17 @@ static int component_open(void)
 static int component_query(pmix_mca_base_module_t **module, int *priority)
 {
     const char *image = dkr_prte_var_string("plm", "docker", "image");
+    bool requested = dkr_prte_requested("ras", "docker", var_ids, n_var_ids);
 
     *module = NULL;
     /* plm_docker_image asks for containers made for the job: they are the nodes */
-    if (!dkr_prte_requested("ras", "docker", var_ids, n_var_ids)
-        && (NULL == image || '\0' == image[0])) {
+    if (!requested && (NULL == image || '\0' == image[0])) {
         pmix_output_verbose(1, prte_ras_base_framework.framework_output,
                             "ras:docker: not selected (give --mca ras docker to use it)");
         return PRTE_ERROR;
     }
-    *priority = ras_docker_params.priority;
+    /* ... unless a resource manager (e.g. salloc) made the allocation */
+    *priority = requested ? ras_docker_params.priority : RAS_DOCKER_IMAGE_PRIORITY;
     *module = (pmix_mca_base_module_t *)&ras_docker_prte_module;
     return PRTE_SUCCESS;
 }

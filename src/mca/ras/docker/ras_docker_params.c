@@ -35,7 +35,8 @@ static const dkr_mca_param_t table[] = {
       &ras_docker_params.containers },
     { "priority", DKR_PARAM_INT, 9,
       "Priority of docker discovery; it is considered only when selected (--mca ras docker) "
-      "or when a ras_docker_* parameter is set",
+      "or when a ras_docker_* parameter is set (plm_docker_image alone: priority 1, so that "
+      "a resource manager's allocation, e.g. salloc's, gives the nodes)",
       &ras_docker_params.priority },
 };
 
