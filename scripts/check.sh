@@ -6,9 +6,10 @@
 #   or finds the test images (cached), builds and installs the project, runs
 #   the unit tests (make check, cmocka), a short fuzzing round of the
 #   parsers (test/fuzz/run.sh) and the integration tests
-#   (test/integration/run.sh) and the multi-node tests on a Swarm of
-#   Docker-in-Docker nodes (test/cluster), and ends with "N passed, N failed"
-#   over all of them.
+#   (test/integration/run.sh), the multi-node tests on a Swarm of
+#   Docker-in-Docker nodes (test/cluster) and the jobs inside a private
+#   single-machine Slurm (test/slurm, when slurm-wlm is installed), and ends
+#   with "N passed, N failed" over all of them.
 #   Exit status non-zero if anything failed. The images stay cached.
 #
 # Then the same for Open MPI 5 (PRRTE), in Debian trixie containers (Open
@@ -200,6 +201,15 @@ fi
 t0=$(od_now)
 integration "cluster tests" -- test/cluster/test_rig_cluster.sh test/cluster/test_swarm.sh
 od_log "cluster tests: $(od_elapsed "$t0") s"
+
+# Inside a Slurm allocation (Open MPI 4): a private single-machine Slurm
+# (munged, slurmctld, a slurmd per node), salloc/sbatch jobs with job-owned
+# containers on Slurm's nodes (test/slurm/test_slurm.sh, about 20 s; it
+# skips when slurm-wlm is not installed: it is not in the dependencies, as
+# Debian's postinst would start munge and slurmd on a systemd machine).
+t0=$(od_now)
+integration "Slurm tests" -- test/slurm/test_slurm.sh
+od_log "Slurm tests: $(od_elapsed "$t0") s"
 
 # Open MPI 5 (PRRTE): build + unit tests in a trixie container, then the
 # integration tests with mpirun in the launcher container.
