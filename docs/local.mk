@@ -14,7 +14,7 @@ CLEANFILES += ompi-docker.7 ompi-docker.7.tmp
 all-local: ompi-docker.7
 
 dist_doc_DATA = README.md docs/user-guide.md docs/architecture.md docs/troubleshooting.md \
-	docs/mca-params.md docs/design.md docs/prrte.md docs/podman.md
+	docs/mca-params.md docs/design.md docs/prrte.md docs/podman.md docs/slurm.md
 
 # Every help topic the components can print has its entry in
 # docs/troubleshooting.md.

@@ -32,8 +32,8 @@ const dkr_mca_param_t *ras_docker_param_table(size_t *n);
 
 #define RAS_DOCKER_HELP_FILE "help-ras-docker.txt"
 /* Priority when only plm_docker_image selects the component: below every
- * resource manager's ras (slurm 50, lsf/alps 75, tm/gridengine 100), which
- * answer only inside their allocation; there its nodes get the containers. */
+ * resource manager's ras (e.g. slurm 50, gridengine 100), which answer only
+ * inside their allocation; there its nodes get the containers. */
 #define RAS_DOCKER_IMAGE_PRIORITY 1
 
 /* ------------------------------------------------------------------ core */
