@@ -8,7 +8,7 @@
 #   parsers (test/fuzz/run.sh) and the integration tests
 #   (test/integration/run.sh), the multi-node tests on a Swarm of
 #   Docker-in-Docker nodes (test/cluster) and the jobs inside a private
-#   single-machine Slurm (test/slurm, when slurm-wlm is installed), and ends
+#   single-machine Slurm (test/slurm), and ends
 #   with "N passed, N failed" over all of them.
 #   Exit status non-zero if anything failed. The images stay cached.
 #
@@ -204,9 +204,10 @@ od_log "cluster tests: $(od_elapsed "$t0") s"
 
 # Inside a Slurm allocation (Open MPI 4): a private single-machine Slurm
 # (munged, slurmctld, a slurmd per node), salloc/sbatch jobs with job-owned
-# containers on Slurm's nodes (test/slurm/test_slurm.sh, about 20 s; it
-# skips when slurm-wlm is not installed: it is not in the dependencies, as
-# Debian's postinst would start munge and slurmd on a systemd machine).
+# containers on Slurm's nodes (test/slurm/test_slurm.sh, about 20 s; the
+# packages are among the dependencies, their own services are not used: on
+# a machine whose init starts them, the test's private daemons still use
+# their own ports, key and socket).
 t0=$(od_now)
 integration "Slurm tests" -- test/slurm/test_slurm.sh
 od_log "Slurm tests: $(od_elapsed "$t0") s"

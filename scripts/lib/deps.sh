@@ -16,6 +16,7 @@ OD_DEPS=(
     clang libclang-rt-dev   # test/fuzz (libFuzzer + sanitizers; the runtime is only a Recommends of clang)
     dpkg-dev debhelper lintian   # test/pkg/test_deb.sh (dpkg-buildpackage -b)
     podman uidmap   # test/integration/test_podman.sh (Podman 4.3 with runc and CNI, newuidmap for its rootless case: about 35 s to install)
+    slurmd slurmctld slurm-client munge   # test/slurm/test_slurm.sh (a private Slurm of the test; the packages' own services are not used)
 )
 
 od_install_deps() {

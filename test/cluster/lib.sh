@@ -13,8 +13,8 @@
 # ompi-docker.session when set); its state lives in $CL_DIR, which check.sh
 # finds by the session to take a killed test's rig down.
 #
-# Helpers: cl_service_create NAME [OPTION...] (a global service of the test
-# image on every worker, `sleep infinity` under --init, on the rig's
+# Helpers: cl_service_create [--image IMAGE] NAME [OPTION...] (a global
+# service of the test image, or IMAGE, on every worker, `sleep infinity` under --init, on the rig's
 # overlay, with the run's labels; waits until a task runs on every worker;
 # sets SVC_TASKS (container names), SVC_CIDS (container ids) and
 # SVC_NODES (Swarm node hostnames), in the same order); cl_task_docker
@@ -62,6 +62,8 @@ cl_setup() {
 
 # cl_service_create NAME [OPTION...]
 cl_service_create() {
+    local image=${CL_IMAGES%% *}
+    if [ "$1" = --image ]; then image=$2; shift 2; fi
     local name=$1 i n t0 line
     shift
     local labels=(--label "$IT_LABEL" --label ompi-docker.rig=cluster)
@@ -69,7 +71,7 @@ cl_service_create() {
     t0=$(od_now)
     od_docker service create -d --name "$name" "${labels[@]}" --mode global \
         --constraint node.role==worker --network "$CL_OVERLAY" --no-resolve-image --init \
-        --stop-grace-period 1s "$@" "${CL_IMAGES%% *}" sleep infinity >/dev/null || return 1
+        --stop-grace-period 1s "$@" "$image" sleep infinity >/dev/null || return 1
     read -r -a n <<<"$CL_NODE_ADDRS"
     for i in $(seq 1 120); do
         [ "$(od_docker service ps --filter desired-state=running --format '{{.CurrentState}}' "$name" |

@@ -9,6 +9,8 @@
 # reached fails the job at once, naming that node.
 # shellcheck source=test/cluster/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=test/integration/tree_image.sh
+. "$IT_DIR/tree_image.sh"
 
 cl_setup || { fail "rig"; it_summary; exit 1; }
 SVC=odc-$IT_RUNID-svc
@@ -159,6 +161,58 @@ case_job_containers() {
     [ -z "$left" ] || fail "left after the failed job: $(echo "$left" | tr '\n' ';')"
 }
 
+# Tree-spawn across the nodes: a second service of the tree image (the
+# test image with this build's plm docker, docs/tree-spawn.md), the rig's
+# client certificates mounted read-only from each node's /certs (never the
+# Docker socket). mpirun launches its children in Open MPI's routing tree
+# (routed_radix 2: daemons 1 and 2), daemon 1 launches daemon 3 through the
+# engine of daemon 3's node, which mpirun passed on (plm_docker_endpoints).
+TREE_IMAGE=ompi-docker-tree-test:$IT_RUNID
+SVC2=odc-$IT_RUNID-tree
+TREE_WHY=
+tree_image_rm() { od_docker rmi -f "$TREE_IMAGE" >/dev/null 2>&1 || true; }
+tree_setup() {
+    local i
+    it_at_exit cl_service_rm "$SVC2"
+    it_at_exit tree_image_rm
+    tree_image_build od_docker "${CL_IMAGES%% *}" "$TREE_IMAGE" "$IT_RUNDIR" "${IT_LABELS[@]}" \
+        || { TREE_WHY=$TI_WHY; return 1; }
+    od_docker save "$TREE_IMAGE" >"$IT_RUNDIR/tree.tar" || { TREE_WHY="docker save failed"; return 1; }
+    for i in "${!ADDRS[@]}"; do
+        cl_node_docker "$i" load -q <"$IT_RUNDIR/tree.tar" >/dev/null \
+            || { TREE_WHY="could not load $TREE_IMAGE into cl-node$((i + 1))"; return 1; }
+    done
+    rm -f "$IT_RUNDIR/tree.tar"
+    cl_service_create --image "$TREE_IMAGE" "$SVC2" \
+        --mount type=bind,src=/certs,dst=/certs,readonly || { TREE_WHY="the tree service has no task on every worker"; return 1; }
+}
+
+case_tree() {
+    local per by_daemon
+    if ! tree_setup; then fail "tree set-up: $TREE_WHY"; return; fi
+    cl_mpirun --mca ras_docker_service "$SVC2" --mca plm_docker_node_host "$CL_NODE_HOST" \
+        --mca plm_docker_tree_spawn 1 --mca routed_radix 2 \
+        --mca plm_docker_tree_host "tcp://${ADDRS[0]}:2376" --mca plm_docker_tree_cert_path /certs \
+        --mca plm_base_verbose 5 -np 3 ring
+    expect_ok || return
+    expect_output '^ring ok: sum=6$' 1
+    per=$(ranks_per_node)
+    note "ranks per node: $(echo "$per" | tr '\n' ' ')"
+    [ "$(echo "$per" | awk '$2 == 1' | wc -l)" -eq 3 ] || fail "want one rank on each of the 3 nodes"
+    by_daemon=$(grep -E '\[\[[0-9]+,0\],[1-9][0-9]*\] plm:docker: launching daemon' "$LAST_OUT")
+    if [ -n "$by_daemon" ]; then
+        note "launched by a daemon: $(echo "$by_daemon" | sed -E 's/.*(\[\[[0-9]+,0\],[0-9]+\]) plm:docker: launching daemon (\[\[[0-9]+,0\],[0-9]+\]).* via ([^ ]+).*/\1 -> \2 via \3/' | tr '\n' ' ')"
+        echo "$by_daemon" | grep -qE "via tcp://(${ADDRS[0]}|${ADDRS[1]}|${ADDRS[2]}):2376" \
+            || fail "the daemon did not go through a node's engine"
+    else
+        fail "no daemon was launched by another daemon"
+        show_output
+    fi
+    grep -q 'tree-spawn' "$LAST_OUT" && grep -qiE 'could not launch daemons' "$LAST_OUT" \
+        && fail "fell back to a flat launch"
+    cl_assert_tasks_clean
+}
+
 run_case "s1: flat: one rank on each of 3 Swarm nodes, each daemon through its node's engine" case_flat
 run_case "s2: flat: 2 slots per node, 6 ranks, the overlay chosen" case_flat_slots
 run_case "s3: no plm_docker_node_host: the manager cannot reach the tasks, clear error" case_no_node_host
@@ -166,5 +220,7 @@ run_case "s4: a node's engine refuses: error naming the node, at once" case_node
 run_case "s5: a node's engine is silent: error within plm_docker_timeout" case_node_silent
 run_case "s6: plain tcp:// template without TLS: one warning, no downgrade" case_plain_warns
 run_case "s7: job-owned containers on 3 Swarm nodes, nothing left on any node" case_job_containers
+run_case "s8: tree-spawn across 3 Swarm nodes, routed_radix 2: a daemon launched by a daemon" case_tree
+cl_service_rm "$SVC2"
 cl_service_rm "$SVC" || fail "the service's containers stayed on the nodes"
 it_summary

@@ -550,8 +550,13 @@ case_keep() {
         tag=$(job_tag_of_case)
         if [ -n "$tag" ]; then
             expect_reaper_gone "$tag" 20
-            got=$(od_docker ps -a --filter "label=$CL" --format '{{.Names}} {{.State}} {{.Label "ompi-docker.job"}} {{.Label "ompi-docker.project"}} {{.Label "ompi-docker.owner"}}' | sort)
             want=$(printf 'ompi-%s-node%d exited %s ompi-docker %s\n' "$tag" 1 "$tag" "$ME_UID" "$tag" 2 "$tag" "$ME_UID")
+            # (a daemon's container ends a moment after mpirun has returned)
+            for _ in $(seq 1 20); do
+                got=$(od_docker ps -a --filter "label=$CL" --format '{{.Names}} {{.State}} {{.Label "ompi-docker.job"}} {{.Label "ompi-docker.project"}} {{.Label "ompi-docker.owner"}}' | sort)
+                [ "$got" = "$want" ] && break
+                sleep 0.5
+            done
             if [ "$got" = "$want" ]; then
                 note "kept: $(echo "$got" | awk '{ print $1, $2 }' | tr '\n' ' ')"
             else

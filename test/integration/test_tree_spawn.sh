@@ -35,6 +35,8 @@
 
 # shellcheck source=test/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=test/integration/tree_image.sh
+. "$IT_DIR/tree_image.sh"
 
 it_setup 0
 
@@ -54,10 +56,6 @@ PD_FWD=0           # the FORWARD rule is in
 PKI=$IT_RUNDIR/pki
 GOOD=$IT_RUNDIR/certs
 TREE_IMAGE=ompi-docker-tree-test:$IT_RUNID
-DEB_CACHE=${OD_CACHE_DIR:-/var/cache/ompi-docker}/tree-debs
-# What mca_plm_docker.so needs beyond the test image (Debian bookworm).
-TREE_DEBS=(libcurl4 libjson-c5 libnghttp2-14 libpsl5 librtmp1 libssh2-1 libbrotli1
-           libldap-2.5-0 libsasl2-2 libsasl2-modules-db)
 T_C=() P_C=()
 for i in 1 2 3 4 5 6; do T_C+=("$IT_PREFIX-t$i"); done
 for i in 1 2 3 4 5; do P_C+=("$IT_PREFIX-p$i"); done
@@ -103,40 +101,10 @@ free_subnet() {
     return 1
 }
 
-# tree_debs: the .debs of TREE_DEBS, downloaded once from Debian's archive.
-tree_debs() {
-    local p missing=()
-    mkdir -p "$DEB_CACHE" || return 1
-    for p in "${TREE_DEBS[@]}"; do
-        compgen -G "$DEB_CACHE/${p}_*.deb" >/dev/null || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    (cd "$DEB_CACHE" && timeout 300 apt-get download "${missing[@]}") >"$IT_RUNDIR/apt.log" 2>&1
-}
-
 # build_tree_image: the image recipe of docs/tree-spawn.md, on the private
 # engine (no network during the build).
 build_tree_image() {
-    local ctx=$IT_RUNDIR/tree-image so=$IT_TOP/src/mca/plm/docker/.libs/mca_plm_docker.so
-    local helpdir
-    [ -f "$so" ] || { PD_WHY="no $so: build the tree first"; return 1; }
-    # where this build looks for its help files (configure's prefix)
-    helpdir=$(grep -aoE '/[[:alnum:]/._-]*/share/ompi-docker' "$so" | head -n 1)
-    [ -n "$helpdir" ] || { PD_WHY="no help directory in $so"; return 1; }
-    tree_debs || { PD_WHY="could not download ${TREE_DEBS[*]} (see $IT_RUNDIR/apt.log)"; return 1; }
-    mkdir -p "$ctx/debs" "$ctx/help" || return 1
-    cp "$DEB_CACHE"/*.deb "$ctx/debs/" && cp "$so" "$ctx/" \
-        && cp "$IT_TOP/src/mca/plm/docker/help-plm-docker.txt" \
-            "$IT_TOP/src/mca/common/help-docker.txt" "$ctx/help/" || return 1
-    cat >"$ctx/Dockerfile" <<EOF
-FROM $IT_IMAGE
-COPY debs/ /tmp/debs/
-RUN dpkg -i /tmp/debs/*.deb && rm -rf /tmp/debs
-COPY mca_plm_docker.so /usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3/
-COPY help/ $helpdir/
-EOF
-    pd build -q --network none "${IT_LABELS[@]}" -t "$TREE_IMAGE" "$ctx" >"$IT_RUNDIR/build.log" 2>&1 \
-        || { PD_WHY="docker build of the tree image failed: $(tail -n 5 "$IT_RUNDIR/build.log")"; return 1; }
+    tree_image_build pd "$IT_IMAGE" "$TREE_IMAGE" "$IT_RUNDIR" "${IT_LABELS[@]}" || { PD_WHY=$TI_WHY; return 1; }
 }
 
 pd_start() {

@@ -459,11 +459,35 @@ static bool append_param(char ***argv, const char *name, const char *value)
     return argv_append(argv, RT->mca_flags[0]) && argv_append(argv, full) && argv_append(argv, value);
 }
 
+/* The engines of the tree's containers that run on other Swarm nodes, as
+ * plm_docker_endpoints for the daemons (they cannot ask the manager): the
+ * user's own map, then "name=url" for each; NULL when out of memory. */
+static char *tree_endpoints(launch_t *ln)
+{
+    char *map = strdup(plm_docker_params.endpoints), *tmp;
+
+    for (size_t i = 0; NULL != map && i < ln->nall; i++) {
+        const dkr_swarm_node_t *sn = remote_node(ln->all_names[i]);
+        dkr_client_t *cli = NULL == sn ? NULL : node_client(ln->all_names[i], sn);
+
+        if (NULL == cli) {
+            continue;
+        }
+        if (0 > asprintf(&tmp, "%s%s%s=%s", map, '\0' == map[0] ? "" : ",", ln->all_names[i],
+                         dkr_client_endpoint(cli)->url)) {
+            tmp = NULL;
+        }
+        free(map);
+        map = tmp;
+    }
+    return map;
+}
+
 /* What a daemon needs to launch its own children: the runtime's tree-spawn
  * arguments (--tree-spawn, the routing module, its parent's address), this
  * launcher selected, and the endpoint and credentials as seen from inside
- * the containers. */
-static bool add_tree_args(char ***argv)
+ * the containers, with the engines of the containers on other Swarm nodes. */
+static bool add_tree_args(launch_t *ln, char ***argv)
 {
     const plm_docker_params_t *p = &plm_docker_params;
     char **targs = RT->tree_argv();
@@ -493,8 +517,10 @@ static bool add_tree_args(char ***argv)
     if (ok && '\0' != p->network[0]) {
         ok = append_param(argv, "network", p->network);
     }
-    if (ok && '\0' != p->endpoints[0]) {
-        ok = append_param(argv, "endpoints", p->endpoints);
+    if (ok) {
+        char *map = tree_endpoints(ln);
+        ok = NULL != map && ('\0' == map[0] || append_param(argv, "endpoints", map));
+        free(map);
     }
     return ok;
 }
@@ -515,7 +541,7 @@ static bool build_daemon_cmd(launch_t *ln, const dkr_net_choice_t *net)
     drop_params(ln->argv, "plm", true);
     drop_params(ln->argv, "plm_docker_", false);
     drop_params(ln->argv, "ras_docker_", false);
-    if (ln->tree && !add_tree_args(&ln->argv)) {
+    if (ln->tree && !add_tree_args(ln, &ln->argv)) {
         return false;
     }
     for (int i = 0; NULL != ln->argv[i]; i++) {
