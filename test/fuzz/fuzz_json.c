@@ -31,6 +31,7 @@
 #include "dkr_jobc.c"
 #include "dkr_discover.h"
 #include "dkr_plan.h"
+#include "dkr_swarm.h"
 
 static const char *const host_addrs[] = { "172.17.0.1/16", "10.250.1.1/24", "192.168.5.9/24",
                                           NULL };
@@ -138,6 +139,64 @@ static void pull_lines(const uint8_t *data, size_t size)
     free(j.pull_error);
 }
 
+/* GET /nodes and GET /tasks as a multi-node launch reads them
+ * (dkr_swarm.c): nodes and tasks, task names and matching, the node-host
+ * template, the lookup map, and a task described as a container. */
+static void swarm(struct json_object *o)
+{
+    dkr_swarm_node_t *nodes = NULL;
+    dkr_swarm_task_t *tasks = NULL;
+    size_t nn = 0, nt = 0;
+    dkr_swarm_map_t *m;
+    char err[256];
+
+    if (DKR_OK == dkr_swarm_nodes_from_json(o, &nodes, &nn)) {
+        for (size_t i = 0; i < nn; i++) {
+            char *url;
+            err[0] = '\0';
+            url = dkr_swarm_expand("tcp://{addr}:2376/{hostname}/{id}", &nodes[i], err, sizeof(err));
+            if (NULL == url && '\0' == err[0]) {
+                abort();    /* a failure says why */
+            }
+            free(url);
+        }
+    }
+    if (DKR_OK == dkr_swarm_tasks_from_json(o, &tasks, &nt)) {
+        for (size_t i = 0; i < nt; i++) {
+            char *name = dkr_swarm_task_name("svc", &tasks[i]);
+            /* (no invariant: ids with dots, impossible from Docker, confuse
+             * the name's parts; memory safety is what is checked) */
+            if (NULL != name) {
+                (void)dkr_swarm_task_match(&tasks[i], name);
+            }
+            free(name);
+        }
+    }
+    if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o) && i < 16; i++) {
+            dkr_container_t *c = NULL;
+            if (DKR_OK == dkr_swarm_task_as_container(json_object_array_get_idx(o, i), "svc", &c)) {
+                use_container(c);
+                dkr_container_free(c);
+            }
+        }
+    }
+    /* the map takes both arrays (the task loop above used them first) */
+    m = dkr_swarm_map_new(nodes, nn, tasks, nt);
+    if (NULL != m) {
+        for (size_t i = 0; i < nt; i++) {
+            char *name = dkr_swarm_task_name("svc", &tasks[i]);
+            if (NULL != name) {
+                (void)dkr_swarm_map_node_of(m, name);
+                (void)dkr_swarm_map_task(m, name);
+                free(name);
+            }
+        }
+        (void)dkr_swarm_map_node_named(m, "cl-node1");
+        dkr_swarm_map_free(m);
+    }   /* (on failure the map has freed both) */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct json_tokener *tok;
@@ -195,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     networks(o);
+    swarm(o);
     json_object_put(o);
     return 0;
 }
