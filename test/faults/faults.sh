@@ -24,10 +24,10 @@
 
 # shellcheck source=test/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
-# shellcheck source=test/integration/private_engine.sh
-. "$IT_DIR/private_engine.sh"
 
 it_setup 3
+# shellcheck source=test/integration/private_engine.sh
+. "$IT_DIR/private_engine.sh"
 C=("${IT_CONTAINERS[@]}")
 ALL=$(it_hosts "${C[@]}")
 WORK=$IT_RUNDIR/work

@@ -12,13 +12,18 @@
 # FORWARD rule of the run (the machine's engine sets the policy to DROP),
 # removed at exit.
 #
-# Sourced after lib.sh and it_setup. The caller may set, before pd_start:
+# Sourced after lib.sh and it_setup (checked). The caller may set, before pd_start:
 #   PD_ARGS     more dockerd arguments (an array), e.g. TLS and a tcp -H
+#   PD_BRIDGE_OPT  dockerd's default bridge (an array; default --bridge none)
 #   PD_C        the containers' names (an array; default two)
 #   PD_NET      the network's name
 # pd_start / pd_stop / pd_ready / pd_clean; pd_daemon_stop and
 # pd_daemon_start stop and start the daemon alone (restart tests).
 
+# Its files live in the run directory: it_setup must have made it.
+if [ -z "${IT_RUNDIR:-}" ] || [ ! -d "$IT_RUNDIR" ]; then
+    od_die "private_engine.sh: source it after it_setup"
+fi
 PD_SOCK=$IT_RUNDIR/pd-docker.sock
 PD_PIDFILE=$IT_RUNDIR/dockerd.pid
 PD_DATA=$IT_RUNDIR/data
@@ -31,6 +36,7 @@ PD_NET=$IT_PREFIX-pdnet
 PD_BRIDGE=         # its bridge interface, once the FORWARD rule is in
 PD_C=("$IT_PREFIX-t1" "$IT_PREFIX-t2")
 PD_ARGS=()
+PD_BRIDGE_OPT=(--bridge none)
 
 # pd ARGS...: the docker CLI against the private engine (its unix socket).
 pd() {
@@ -61,7 +67,7 @@ pd_daemon_start() {
     # Its own session: a ctrl-C of the test does not reach it first.
     setsid dockerd "${PD_ARGS[@]}" -H "unix://$PD_SOCK" \
         --data-root "$PD_DATA" --exec-root "$PD_EXEC" --pidfile "$PD_PIDFILE" \
-        --bridge none --iptables=false --ip6tables=false >>"$PD_LOG" 2>&1 </dev/null &
+        "${PD_BRIDGE_OPT[@]}" --iptables=false --ip6tables=false >>"$PD_LOG" 2>&1 </dev/null &
     PD_PID=$!
     for ((i = 0; i < 120; i++)); do
         pd version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
@@ -103,18 +109,23 @@ pd_daemon_stop() {
     return 0
 }
 
-# pd_start: the private engine, its image, network, FORWARD rule and the
-# containers. Sets PD_READY=1, or PD_WHY.
-pd_start() {
-    local i subnet gw img_id c out
-    pd_daemon_start || return 1
-    # The test image, by its exact tag; nothing is ever pulled.
+# pd_load_image: the test image from the machine's engine, by its exact tag
+# (nothing is ever pulled). Else PD_WHY.
+pd_load_image() {
+    local img_id
     img_id=$(od_docker image inspect -f '{{.Id}}' "$IT_IMAGE") \
         || { PD_WHY="no image $IT_IMAGE on the machine's engine"; return 1; }
     od_docker save "$IT_IMAGE" | pd load -q >/dev/null \
         || { PD_WHY="docker save | docker load of $IT_IMAGE failed"; return 1; }
     [ "$(pd image inspect -f '{{.Id}}' "$IT_IMAGE" 2>/dev/null)" = "$img_id" ] \
         || { PD_WHY="$IT_IMAGE is not on the private engine after the load"; return 1; }
+}
+
+# pd_start: the private engine, its image, network, FORWARD rule and the
+# containers. Sets PD_READY=1, or PD_WHY.
+pd_start() {
+    local i subnet gw c out
+    pd_daemon_start && pd_load_image || return 1
     for ((i = 0; i < 5; i++)); do
         subnet=$(free_subnet) || break
         gw=${subnet%.0/24}.1

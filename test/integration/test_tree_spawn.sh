@@ -39,20 +39,13 @@
 . "$IT_DIR/tree_image.sh"
 
 it_setup 0
+# shellcheck source=test/integration/private_engine.sh
+. "$IT_DIR/private_engine.sh"
 
-PD_SOCK=$IT_RUNDIR/tree-docker.sock
-PD_PIDFILE=$IT_RUNDIR/dockerd.pid
-PD_DATA=$IT_RUNDIR/data
-PD_EXEC=$IT_RUNDIR/exec
-PD_LOG=$IT_RUNDIR/dockerd.log
 PD_PORT=
-PD_PID=
 PD_URL=            # for mpirun: tcp://127.0.0.1:PORT
 PD_GW_URL=         # for the daemons: tcp://GATEWAY:PORT
-PD_READY=0
-PD_WHY=
-PD_BRIDGE=         # the run's bridge interface
-PD_FWD=0           # the FORWARD rule is in
+TREE_BRIDGE=       # the run's bridge interface (PD_BRIDGE: the FORWARD rule is in)
 PKI=$IT_RUNDIR/pki
 GOOD=$IT_RUNDIR/certs
 TREE_IMAGE=ompi-docker-tree-test:$IT_RUNID
@@ -60,11 +53,6 @@ T_C=() P_C=()
 for i in 1 2 3 4 5 6; do T_C+=("$IT_PREFIX-t$i"); done
 for i in 1 2 3 4 5; do P_C+=("$IT_PREFIX-p$i"); done
 
-pd() {
-    timeout -k 5 300 env -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_TLS \
-        DOCKER_HOST="unix://$PD_SOCK" DOCKER_BUILDKIT=0 docker "$@"
-}
-on_pd() { DOCKER_HOST="unix://$PD_SOCK" "$@"; }
 
 _ossl() { openssl "$@" >>"$PKI/openssl.log" 2>&1; }
 
@@ -90,17 +78,6 @@ make_certs() {
     cp "$PKI/ca.pem" "$PKI/cert.pem" "$PKI/key.pem" "$GOOD/" && chmod 0644 "$GOOD"/*.pem
 }
 
-free_subnet() {
-    local n i
-    for ((i = 0; i < 50; i++)); do
-        n=$((RANDOM % 256))
-        ip -4 route | grep -q "^198\.18\.$n\." && continue
-        echo "198.18.$n.0/24"
-        return 0
-    done
-    return 1
-}
-
 # build_tree_image: the image recipe of docs/tree-spawn.md, on the private
 # engine (no network during the build).
 build_tree_image() {
@@ -112,34 +89,20 @@ pd_start() {
     PD_PORT=$(closed_port) || { PD_WHY="no free port"; return 1; }
     subnet=$(free_subnet) || { PD_WHY="no free subnet"; return 1; }
     gw=${subnet%.0/24}.1
-    PD_BRIDGE=odt${IT_RUNID}tr
-    ip link add name "$PD_BRIDGE" type bridge && ip addr add "$gw/24" dev "$PD_BRIDGE" \
-        && ip link set "$PD_BRIDGE" up || { PD_WHY="could not make bridge $PD_BRIDGE"; return 1; }
+    TREE_BRIDGE=odt${IT_RUNID}tr
+    ip link add name "$TREE_BRIDGE" type bridge && ip addr add "$gw/24" dev "$TREE_BRIDGE" \
+        && ip link set "$TREE_BRIDGE" up || { PD_WHY="could not make bridge $TREE_BRIDGE"; return 1; }
     make_certs "$gw" || { PD_WHY="could not make the certificates: $(tail -n 3 "$PKI/openssl.log")"; return 1; }
     PD_URL=tcp://127.0.0.1:$PD_PORT
     PD_GW_URL=tcp://$gw:$PD_PORT
-    setsid dockerd --tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/server-cert.pem" \
-        --tlskey "$PKI/server-key.pem" -H "$PD_URL" -H "$PD_GW_URL" -H "unix://$PD_SOCK" \
-        --data-root "$PD_DATA" --exec-root "$PD_EXEC" --pidfile "$PD_PIDFILE" \
-        --bridge "$PD_BRIDGE" --iptables=false --ip6tables=false --dns "$gw" \
-        >"$PD_LOG" 2>&1 </dev/null &
-    PD_PID=$!
-    for ((i = 0; i < 120; i++)); do
-        pd version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
-        kill -0 "$PD_PID" 2>/dev/null || { PD_WHY="the private dockerd exited at start-up"; return 1; }
-        sleep 0.25
-    done
-    [ "$i" -lt 120 ] || { PD_WHY="the private dockerd did not answer within 30 s"; return 1; }
-    i=$(cat "$PD_PIDFILE" 2>/dev/null)
-    [ -n "$i" ] && [ "$(cat "/proc/$i/comm" 2>/dev/null)" = dockerd ] && PD_PID=$i
-    img_id=$(od_docker image inspect -f '{{.Id}}' "$IT_IMAGE") || { PD_WHY="no $IT_IMAGE"; return 1; }
-    od_docker save "$IT_IMAGE" | pd load -q >/dev/null || { PD_WHY="docker load failed"; return 1; }
-    [ "$(pd image inspect -f '{{.Id}}' "$IT_IMAGE" 2>/dev/null)" = "$img_id" ] \
-        || { PD_WHY="$IT_IMAGE is not on the private engine"; return 1; }
+    PD_ARGS=(--tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/server-cert.pem"
+             --tlskey "$PKI/server-key.pem" -H "$PD_URL" -H "$PD_GW_URL" --dns "$gw")
+    PD_BRIDGE_OPT=(--bridge "$TREE_BRIDGE")
+    pd_daemon_start && pd_load_image || return 1
     build_tree_image || return 1
-    iptables -I FORWARD -i "$PD_BRIDGE" -o "$PD_BRIDGE" -j ACCEPT \
-        || { PD_WHY="could not allow forwarding on $PD_BRIDGE"; return 1; }
-    PD_FWD=1
+    iptables -I FORWARD -i "$TREE_BRIDGE" -o "$TREE_BRIDGE" -j ACCEPT \
+        || { PD_WHY="could not allow forwarding on $TREE_BRIDGE"; return 1; }
+    PD_BRIDGE=$TREE_BRIDGE
     # A private component directory of this host in OMPI_MCA_mca_base_component_path
     # (a build not installed) reaches the ranks through their environment: an
     # empty directory there in the containers, so that their scan goes on to
@@ -159,51 +122,17 @@ pd_start() {
         fi
     done
     printf 'private engine %s / %s (pid %s): bridge %s %s, tree image %s\n' "$PD_URL" \
-        "$PD_GW_URL" "$PD_PID" "$PD_BRIDGE" "$subnet" "$TREE_IMAGE"
+        "$PD_GW_URL" "$PD_PID" "$TREE_BRIDGE" "$subnet" "$TREE_IMAGE"
     PD_READY=1
 }
 
-pd_stop() {
-    local ids pid i m cpid
-    if [ -n "$PD_PID" ] && kill -0 "$PD_PID" 2>/dev/null; then
-        ids=$(pd ps -aq --filter "label=$IT_LABEL" 2>/dev/null)
-        # shellcheck disable=SC2086
-        [ -z "$ids" ] || pd rm -f $ids >/dev/null 2>&1
+# tree_stop: the private engine (private_engine.sh), its bridge and keys.
+tree_stop() {
+    pd_stop
+    if [ -n "$TREE_BRIDGE" ] && ip link show "$TREE_BRIDGE" >/dev/null 2>&1; then
+        ip link del "$TREE_BRIDGE" 2>/dev/null
     fi
-    if [ "$PD_FWD" = 1 ]; then
-        iptables -D FORWARD -i "$PD_BRIDGE" -o "$PD_BRIDGE" -j ACCEPT 2>/dev/null
-        PD_FWD=0
-    fi
-    pid=$PD_PID
-    PD_PID=
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        cpid=$(cat "$PD_EXEC/containerd/containerd.pid" 2>/dev/null)
-        kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < 150; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        if [ -n "$cpid" ] && [ "$(cat "/proc/$cpid/comm" 2>/dev/null)" = containerd ] \
-            && tr '\0' ' ' <"/proc/$cpid/cmdline" | grep -qF "$PD_EXEC/"; then
-            kill -KILL "$cpid" 2>/dev/null
-        fi
-    fi
-    for m in $(findmnt -rn -o TARGET | grep -F "$IT_RUNDIR/" | sort -r); do
-        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-    done
-    if [ -n "$PD_BRIDGE" ] && ip link show "$PD_BRIDGE" >/dev/null 2>&1; then
-        ip link del "$PD_BRIDGE" 2>/dev/null
-    fi
-    rm -rf "$PD_DATA" "$PD_EXEC" "$PKI" "$GOOD" "$PD_SOCK" "$IT_RUNDIR/tree-image"
-}
-
-pd_ready() {
-    [ "$PD_READY" = 1 ] && return 0
-    fail "no private TLS engine: $PD_WHY"
-    [ -f "$PD_LOG" ] && tail -n 15 "$PD_LOG" | sed -e 's/^/    | /'
-    return 1
+    rm -rf "$PKI" "$GOOD" "$IT_RUNDIR/tree-image"
 }
 
 # pd_clean C...: no exec still running in the containers, and nothing but
@@ -305,7 +234,7 @@ case_flat() {
     pd_clean "${T_C[@]}"
 }
 
-it_at_exit pd_stop
+it_at_exit tree_stop
 if ! command -v openssl >/dev/null; then
     PD_WHY="openssl is not installed"
 elif ! command -v dockerd >/dev/null; then
@@ -319,5 +248,5 @@ run_case "2: fallback: the image lacks plm docker" case_fallback_no_component
 run_case "3: fallback: no credentials in the containers" case_fallback_no_certs
 run_case "4: flat launch (no plm_docker_tree_spawn)" case_flat
 
-pd_stop
+tree_stop
 it_summary
