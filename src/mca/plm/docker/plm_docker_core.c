@@ -76,11 +76,12 @@ typedef struct launch {
     bool failed;
 } launch_t;
 
-/* The engine of a Swarm node (plm_docker_node_host), one client each. */
+/* Another engine than plm_docker_host: a Swarm node's (plm_docker_node_host) or one
+ * named by plm_docker_endpoints; one client each. */
 typedef struct node_ep {
     char *url;
     dkr_client_t *cli;
-    char *node;              /* the Swarm node's hostname (else id) */
+    char *node;              /* the Swarm node's hostname (else id); NULL: a plm_docker_endpoints engine */
     char *addr;
 } node_ep_t;
 
@@ -91,9 +92,7 @@ static struct {
     launch_t *launches;
     bool tree_warned;        /* the fallback warning was shown */
     char **epmap;            /* plm_docker_endpoints: name, url, ... */
-    struct epcli { char *url; dkr_client_t *cli; } *clis;   /* other engines */
-    size_t nclis;
-    /* Swarm nodes' engines */
+    /* the other engines: Swarm nodes' and plm_docker_endpoints' */
     dkr_swarm_map_t *swarm;  /* the last lookup */
     node_ep_t *eps;
     size_t n_eps;
@@ -173,21 +172,14 @@ static dkr_client_t *client_for_host(const char *node)
     return node_client(node, NULL != sn && NULL != self && 0 == strcmp(self, sn->id) ? NULL : sn);
 }
 
-/* The client of Swarm node sn's engine (made at first use), the default one
- * when sn is NULL; NULL when it cannot be made (the reason was shown). */
-static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn)
+/* The client of the engine at url (taken over), made at first use and kept
+ * for the job; sn: the Swarm node it serves, NULL for plm_docker_endpoints'.
+ * NULL when it cannot be made (the reason was shown). */
+static dkr_client_t *engine_client(char *url, const dkr_swarm_node_t *sn)
 {
-    char err[512], *url;
     node_ep_t *eps;
     dkr_client_t *cli;
 
-    if (NULL == sn) {
-        return core.cli;
-    }
-    if (NULL == (url = dkr_swarm_expand(plm_docker_params.node_host, sn, err, sizeof(err)))) {
-        SHOW("node-host-expand", node, err);
-        return NULL;
-    }
     for (size_t i = 0; i < core.n_eps; i++) {
         if (0 == strcmp(core.eps[i].url, url)) {
             free(url);
@@ -204,17 +196,35 @@ static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn)
     core.eps = eps;
     eps[core.n_eps].url = url;
     eps[core.n_eps].cli = cli;
-    eps[core.n_eps].node = strdup(NULL != sn->hostname ? sn->hostname : sn->id);
-    eps[core.n_eps].addr = NULL == sn->addr ? NULL : strdup(sn->addr);
+    eps[core.n_eps].node = NULL == sn ? NULL : strdup(NULL != sn->hostname ? sn->hostname : sn->id);
+    eps[core.n_eps].addr = NULL == sn || NULL == sn->addr ? NULL : strdup(sn->addr);
     core.n_eps++;
-    if (!dkr_client_endpoint(cli)->tls && DKR_EP_TCP == dkr_client_endpoint(cli)->kind
-        && !core.plain_warned) {
-        core.plain_warned = true;
-        SHOW("node-host-plain", url);
+    if (NULL != sn) {
+        if (!dkr_client_endpoint(cli)->tls && DKR_EP_TCP == dkr_client_endpoint(cli)->kind
+            && !core.plain_warned) {
+            core.plain_warned = true;
+            SHOW("node-host-plain", url);
+        }
+        VERBOSE(1, "plm:docker: Swarm node %s (%s): engine %s", eps[core.n_eps - 1].node,
+                NULL == sn->addr ? "no address" : sn->addr, url);
     }
-    VERBOSE(1, "plm:docker: Swarm node %s (%s): engine %s", eps[core.n_eps - 1].node,
-            NULL == sn->addr ? "no address" : sn->addr, url);
     return cli;
+}
+
+/* The client of Swarm node sn's engine (made at first use), the default one
+ * when sn is NULL; NULL when it cannot be made (the reason was shown). */
+static dkr_client_t *node_client(const char *node, const dkr_swarm_node_t *sn)
+{
+    char err[512], *url;
+
+    if (NULL == sn) {
+        return core.cli;
+    }
+    if (NULL == (url = dkr_swarm_expand(plm_docker_params.node_host, sn, err, sizeof(err)))) {
+        SHOW("node-host-expand", node, err);
+        return NULL;
+    }
+    return engine_client(url, sn);
 }
 
 const char *plm_docker_core_endpoint(const char *node)
@@ -242,7 +252,7 @@ static void show_resolve_failures(launch_t *ln)
     if (DKR_FAIL_ENDPOINT == f) {
         const node_ep_t *ep = node_ep_of(cli);
 
-        if (NULL != ep) {
+        if (NULL != ep && NULL != ep->node) {
             char *names = names_on(ln, cli);
             SHOW("node-engine-failed", ep->node, NULL == ep->addr ? "unknown" : ep->addr, ep->url,
                  plm_docker_params.node_host, NULL == err || '\0' == err[0] ? dkr_strerror(rc) : err,
@@ -1262,7 +1272,7 @@ static dkr_client_t *client_for(const char *name)
 {
     const dkr_swarm_node_t *sn = remote_node(name);
     const char *url = dkr_plan_endpoint_of((const char *const *)core.epmap, name, NULL);
-    struct epcli *v;
+    char *copy;
 
     if (NULL != sn) {
         return node_client(name, sn);
@@ -1270,22 +1280,7 @@ static dkr_client_t *client_for(const char *name)
     if (NULL == url || 0 == strcmp(url, plm_docker_params.host)) {
         return core.cli;
     }
-    for (size_t i = 0; i < core.nclis; i++) {
-        if (0 == strcmp(core.clis[i].url, url)) {
-            return core.clis[i].cli;
-        }
-    }
-    if (NULL == (v = realloc(core.clis, (core.nclis + 1) * sizeof(*v)))) {
-        return NULL;
-    }
-    core.clis = v;
-    v[core.nclis].cli = dkr_mca_client(&RT->mca, RT->base, url, plm_docker_params.tls_verify,
-                                       plm_docker_params.cert_path, plm_docker_params.timeout);
-    if (NULL == v[core.nclis].cli || NULL == (v[core.nclis].url = strdup(url))) {
-        dkr_client_free(v[core.nclis].cli);
-        return NULL;
-    }
-    return v[core.nclis++].cli;
+    return NULL == (copy = strdup(url)) ? NULL : engine_client(copy, NULL);
 }
 
 static bool clients_init(void)
@@ -1537,13 +1532,6 @@ void plm_docker_core_finalize(void)
         close(core.reaper_fd);     /* the reaper finds nothing left and ends */
         core.reaper_fd = -1;
     }
-    for (size_t i = 0; i < core.nclis; i++) {
-        dkr_client_free(core.clis[i].cli);
-        free(core.clis[i].url);
-    }
-    free(core.clis);
-    core.clis = NULL;
-    core.nclis = 0;
     dkr_strv_free(core.epmap);
     core.epmap = NULL;
     for (size_t i = 0; i < core.n_eps; i++) {
