@@ -261,6 +261,7 @@ struct dkr_jobc {
     char *pull_error;          /* the first error line of the pull */
     char *pull_line;           /* a partial line of the pull's progress */
     int own_network;
+    int subnet_tries;       /* inspections of a new overlay without its subnet yet */
     char *network_id;
     dkr_net_choice_t net;
     dkr_jobc_fail_t fail;
@@ -303,6 +304,9 @@ static int engine_is_local(dkr_client_t *cli)
     return DKR_EP_UNIX == ep->kind || 0 == strcmp(ep->host, "localhost")
            || 0 == strncmp(ep->host, "127.", 4) || 0 == strcmp(ep->host, "::1");
 }
+
+/* (each is one round trip to the manager: a few milliseconds) */
+#define DKR_JOBC_SUBNET_TRIES 500
 
 static void inspect_network(dkr_jobc_t *j, const char *name_or_id)
 {
@@ -353,6 +357,21 @@ static void network_inspected(dkr_client_t *cli, const dkr_result_t *res, void *
                 }
             }
         }
+    }
+    /* A Swarm manager gives a new overlay its subnet a moment after creating
+     * it (seen under load: an inspect without IPAM.Config).  Without the
+     * subnet the ranks would not be told which network to use, and a job
+     * across nodes then hangs on docker_gwbridge: ask again, a bounded
+     * number of times, then fail. */
+    if (j->spec.swarm && j->own_network && '\0' == j->net.cidr[0]) {
+        if (++j->subnet_tries < DKR_JOBC_SUBNET_TRIES) {
+            inspect_network(j, j->network_id);
+            return;
+        }
+        snprintf(msg, sizeof(msg), "the Swarm gave the job's overlay network %s no subnet "
+                 "(%d inspections)", j->network, j->subnet_tries);
+        ready(j, DKR_JOBC_NETWORK, DKR_ERR_PROTOCOL, msg);
+        return;
     }
     /* A local engine brings its new bridge up with the gateway's address on
      * this host when the first container joins.  Only an IPv4 address in the

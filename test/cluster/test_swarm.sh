@@ -139,10 +139,12 @@ case_job_containers() {
     # mpirun's working directory is bind-mounted: one of the run's own
     cd "$jdir" || return
     cl_mpirun --mca plm_docker_image "${CL_IMAGES%% *}" --mca plm_docker_node_host "$CL_NODE_HOST" \
-        --mca plm_docker_labels "ompi-docker.case=$tag" --mca plm_base_verbose 1 \
+        --mca plm_docker_labels "ompi-docker.case=$tag" --mca plm_base_verbose 2 \
         --host cl-node1,cl-node2,cl-node3 -np 3 ring
     if expect_ok; then
         expect_output '^ring ok: sum=6$' 1
+        # the ranks were told the job's overlay (without it they hang on docker_gwbridge)
+        expect_output "3 daemons; network ompi-[^ ]*-net \\([0-9.]+/[0-9]+\\)"
         for i in 1 2 3; do
             expect_output "^rank [0-9] of 3 on cl-node$i\$" 1
             grep -qE "goes to container ompi-.*-cl-node$i on tcp://${ADDRS[$((i - 1))]}:2376\$" "$LAST_OUT" ||

@@ -166,6 +166,7 @@ static volatile int listings;
 /* test_prepare_odd_answers: 1 the network create answer has a null Id,
  * 2 the network's gateway is null; image "odd:1" is pulled with null errors */
 static volatile int odd_net;
+static volatile int net_inspects;
 static volatile int odd_inspects;
 
 static const char STREAM_HEAD[] =
@@ -254,6 +255,18 @@ static int h_engine(fake_t *f, int fd, const fd_req_t *r, void *arg)
                                    "\"Attachable\":false,\"Ingress\":false,\"ConfigFrom\":{\"Network\":"
                                    "\"\"},\"ConfigOnly\":false,\"Containers\":{},\"Options\":{},"
                                    "\"Labels\":{\"ompi-docker.test\":\"podman\"}}");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/create") && odd_net >= 4) {
+        fake_docker_reply(fd, 201, "{\"Id\":\"nid4\",\"Warning\":\"\"}");
+    } else if (0 == strcmp(r->path, "/v1.41/networks/nid4")) {
+        /* a Swarm overlay just made: no subnet for the first 3 inspections
+         * (odd_net 4), or never (odd_net 5) */
+        if (5 == odd_net || net_inspects++ < 3) {
+            fake_docker_reply(fd, 200, "{\"Name\":\"ompi-j-net\",\"Id\":\"nid4\",\"Driver\":\"overlay\","
+                                       "\"IPAM\":{\"Driver\":\"default\",\"Options\":null,\"Config\":[]}}");
+        } else {
+            fake_docker_reply(fd, 200, "{\"Name\":\"ompi-j-net\",\"Id\":\"nid4\",\"Driver\":\"overlay\","
+                                       "\"IPAM\":{\"Config\":[{\"Subnet\":\"10.0.7.0/24\",\"Gateway\":\"10.0.7.1\"}]}}");
+        }
     } else if (0 == strcmp(r->path, "/v1.41/networks/create")) {
         fake_docker_reply(fd, 201, "{\"Id\":\"nid1\",\"Warning\":\"\"}");
     } else if (0 == strcmp(r->path, "/v1.41/networks/nid1")) {
@@ -289,6 +302,7 @@ static env_t *env_new(void)
     pull_fails = 0;
     listings = 0;
     odd_net = 0;
+    net_inspects = 0;
     odd_inspects = 0;
     e->fake = fake_start(h_engine, NULL);
     snprintf(url, sizeof(url), "unix://%s", fake_path(e->fake));
@@ -518,6 +532,27 @@ static void test_prepare_odd_answers(void **state)
     assert_non_null(strstr(err, "no gateway"));
     assert_string_equal("10.89.1.0/24", dkr_jobc_network(j)->cidr);
     assert_string_equal("", dkr_jobc_network(j)->host_ip);
+    dkr_jobc_free(j);
+
+    /* A Swarm overlay whose subnet comes late: asked again until it is there */
+    spec.swarm = 1;
+    odd_net = 4;
+    memset(&x, 0, sizeof(x));
+    j = dkr_jobc_prepare(e->cli, &spec, addrs, j_ready, &x);
+    assert_int_equal(DKR_OK, dkr_libevent_run_until(e->base, &x.ready, 5000));
+    assert_true(x.ok);
+    assert_int_equal(4, net_inspects);
+    assert_string_equal("10.0.7.0/24", dkr_jobc_network(j)->cidr);
+    dkr_jobc_free(j);
+
+    /* ... or never: a failure that says so, not a job without a network */
+    odd_net = 5;
+    memset(&x, 0, sizeof(x));
+    j = dkr_jobc_prepare(e->cli, &spec, addrs, j_ready, &x);
+    assert_int_equal(DKR_OK, dkr_libevent_run_until(e->base, &x.ready, 10000));
+    assert_false(x.ok);
+    assert_int_equal(DKR_JOBC_NETWORK, dkr_jobc_failure(j, &rc, &err));
+    assert_non_null(strstr(err, "no subnet"));
     dkr_jobc_free(j);
     env_free(e);
 }
