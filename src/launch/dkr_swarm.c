@@ -424,21 +424,27 @@ static void fetch_free(dkr_swarm_fetch_t *f)
     free(f);
 }
 
+/* Marks the fetch failed (so that the callbacks of the cancelled requests do
+ * nothing) and cancels the requests still out. */
+static void cancel_requests(dkr_swarm_fetch_t *f)
+{
+    dkr_request_t **reqs[] = { &f->nodes_req, &f->tasks_req, &f->info_req };
+
+    f->failed = 1;
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        if (NULL != *reqs[i]) {
+            dkr_request_cancel(*reqs[i]);
+            *reqs[i] = NULL;
+        }
+    }
+}
+
 void dkr_swarm_fetch_cancel(dkr_swarm_fetch_t *f)
 {
     if (NULL == f) {
         return;
     }
-    f->failed = 1;
-    if (NULL != f->nodes_req) {
-        dkr_request_cancel(f->nodes_req);
-    }
-    if (NULL != f->tasks_req) {
-        dkr_request_cancel(f->tasks_req);
-    }
-    if (NULL != f->info_req) {
-        dkr_request_cancel(f->info_req);
-    }
+    cancel_requests(f);
     fetch_free(f);
 }
 
@@ -447,19 +453,7 @@ static void fetch_fail(dkr_swarm_fetch_t *f, int rc, const char *errstr)
     dkr_swarm_cb cb = f->cb;
     void *arg = f->arg;
 
-    f->failed = 1;
-    if (NULL != f->nodes_req) {
-        dkr_request_cancel(f->nodes_req);
-        f->nodes_req = NULL;
-    }
-    if (NULL != f->tasks_req) {
-        dkr_request_cancel(f->tasks_req);
-        f->tasks_req = NULL;
-    }
-    if (NULL != f->info_req) {
-        dkr_request_cancel(f->info_req);
-        f->info_req = NULL;
-    }
+    cancel_requests(f);
     cb(rc, errstr, NULL, arg);
     fetch_free(f);
 }
@@ -487,17 +481,28 @@ static void fetch_check(dkr_swarm_fetch_t *f)
     fetch_free(f);
 }
 
+/* What the three answers share: the request is done (*req cleared); 1 when
+ * its answer is to be used, 0 when the fetch has failed or was cancelled,
+ * or this answer is an error (then the fetch fails with it). */
+static int answered(dkr_swarm_fetch_t *f, dkr_request_t **req, const dkr_result_t *res)
+{
+    *req = NULL;
+    if (f->failed || DKR_ERR_CANCELLED == res->rc) {
+        return 0;
+    }
+    if (DKR_OK != res->rc) {
+        fetch_fail(f, res->rc, res->errstr);
+        return 0;
+    }
+    return 1;
+}
+
 static void nodes_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
 {
     dkr_swarm_fetch_t *f = arg;
 
     (void)cli;
-    f->nodes_req = NULL;
-    if (f->failed || DKR_ERR_CANCELLED == res->rc) {
-        return;
-    }
-    if (DKR_OK != res->rc) {
-        fetch_fail(f, res->rc, res->errstr);
+    if (!answered(f, &f->nodes_req, res)) {
         return;
     }
     if (DKR_OK != dkr_swarm_nodes_from_json(res->json, &f->nodes, &f->n_nodes)) {
@@ -513,12 +518,7 @@ static void tasks_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
     dkr_swarm_fetch_t *f = arg;
 
     (void)cli;
-    f->tasks_req = NULL;
-    if (f->failed || DKR_ERR_CANCELLED == res->rc) {
-        return;
-    }
-    if (DKR_OK != res->rc) {
-        fetch_fail(f, res->rc, res->errstr);
+    if (!answered(f, &f->tasks_req, res)) {
         return;
     }
     if (DKR_OK != dkr_swarm_tasks_from_json(res->json, &f->tasks, &f->n_tasks)) {
@@ -534,12 +534,7 @@ static void info_done(dkr_client_t *cli, const dkr_result_t *res, void *arg)
     dkr_swarm_fetch_t *f = arg;
 
     (void)cli;
-    f->info_req = NULL;
-    if (f->failed || DKR_ERR_CANCELLED == res->rc) {
-        return;
-    }
-    if (DKR_OK != res->rc) {
-        fetch_fail(f, res->rc, res->errstr);
+    if (!answered(f, &f->info_req, res)) {
         return;
     }
     f->self = dup_nonempty(str_at(res->json, "Swarm", "NodeID"));
