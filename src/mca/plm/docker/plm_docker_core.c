@@ -52,7 +52,6 @@ typedef struct launch {
     size_t n;
     char **vpids;            /* by target index: the daemon's vpid, as text */
     char **nodes;            /* by target index: the node's name (job containers) */
-    dkr_client_t **clis;     /* by target index: the engine of its container (borrowed) */
     /* tree-spawn (the launcher starts only the roots of subtrees) */
     bool tree;               /* the daemons get the tree-spawn arguments */
     bool remote;             /* this is a daemon launching its children */
@@ -145,14 +144,20 @@ static char *names_on(launch_t *ln, dkr_client_t *cli)
     return names;
 }
 
+/* sn, unless it is the manager's own node (whose containers need no other
+ * engine) or NULL. */
+static const dkr_swarm_node_t *other_node(const dkr_swarm_node_t *sn)
+{
+    const char *self = dkr_swarm_map_self(core.swarm);
+
+    return NULL == sn || (NULL != self && 0 == strcmp(self, sn->id)) ? NULL : sn;
+}
+
 /* The Swarm node that runs the container named node, when the last lookup
  * knows it and it is not the manager's own node; NULL otherwise. */
 static const dkr_swarm_node_t *remote_node(const char *node)
 {
-    const dkr_swarm_node_t *sn = dkr_swarm_map_node_of(core.swarm, node);
-    const char *self = dkr_swarm_map_self(core.swarm);
-
-    return NULL == sn || (NULL != self && 0 == strcmp(self, sn->id)) ? NULL : sn;
+    return other_node(dkr_swarm_map_node_of(core.swarm, node));
 }
 
 /* The client of the engine that holds the container named node: its Swarm
@@ -166,10 +171,7 @@ static dkr_client_t *client_for(const char *name);
  * hostname or id), else the default one. */
 static dkr_client_t *client_for_host(const char *node)
 {
-    const dkr_swarm_node_t *sn = dkr_swarm_map_node_named(core.swarm, node);
-    const char *self = dkr_swarm_map_self(core.swarm);
-
-    return node_client(node, NULL != sn && NULL != self && 0 == strcmp(self, sn->id) ? NULL : sn);
+    return node_client(node, other_node(dkr_swarm_map_node_named(core.swarm, node)));
 }
 
 /* The client of the engine at url (taken over), made at first use and kept
@@ -702,7 +704,7 @@ static void start_daemons(launch_t *ln, const dkr_net_choice_t *net)
 
         ln->argv[ln->vpid_index] = ln->vpids[i];    /* both starts copy */
         VERBOSE(1, "plm:docker: launching daemon %s in container %s via %s%s", daemon_name(ln, i),
-                dkr_launch_name(ln->l, i), dkr_mca_endpoint_url(ln->clis[i], plm_docker_params.host),
+                dkr_launch_name(ln->l, i), target_url(ln, i),
                 ln->tree ? " (it tree-spawns)" : "");
         if (NULL != ln->jobc) {
             rc = start_container(ln, i, net);
@@ -811,7 +813,7 @@ static void tree_fallback(launch_t *ln, size_t i, const char *reason)
     if (!core.tree_warned) {
         core.tree_warned = true;
         SHOW("tree-spawn-fallback", dkr_launch_name(ln->l, i),
-             dkr_mca_endpoint_url(ln->clis[i], plm_docker_params.host), reason,
+             target_url(ln, i), reason,
              dkr_launch_output(ln->l, i));
     }
     if (NULL == idx || NULL == names || NULL == daemons) {
@@ -849,7 +851,7 @@ static void on_finished(dkr_launch_t *l, size_t i, const dkr_result_t *res, int 
          * goes to mpirun (the message through the runtime's help system) */
         if (DKR_OK != res->rc || 0 != exit_code) {
             SHOW("daemon-failed-to-start", ln->argv[0], name,
-                 dkr_mca_endpoint_url(ln->clis[i], plm_docker_params.host), reason,
+                 target_url(ln, i), reason,
                  dkr_launch_output(l, i));
             fail_daemon(ln, daemon, DKR_OK == res->rc ? exit_code : 0);
         }
@@ -1204,7 +1206,6 @@ static void add_targets(launch_t *ln)
             fail_before_start(ln);
             return;
         }
-        ln->clis[i] = cli;
         VERBOSE(1, "plm:docker: daemon %s goes to container %s on %s", ln->vpids[i],
                 dkr_launch_name(ln->l, k), dkr_mca_endpoint_url(cli, plm_docker_params.host));
     }
@@ -1336,8 +1337,7 @@ static launch_t *launch_new(void *job, size_t n, const char *const *names, void 
 
     if (NULL == ln || NULL == (ln->daemons = calloc(n + 1, sizeof(*ln->daemons)))
         || NULL == (ln->vpids = calloc(n + 1, sizeof(*ln->vpids)))
-        || NULL == (ln->nodes = calloc(n + 1, sizeof(*ln->nodes)))
-        || NULL == (ln->clis = calloc(n + 1, sizeof(*ln->clis)))) {
+        || NULL == (ln->nodes = calloc(n + 1, sizeof(*ln->nodes)))) {
         if (NULL != ln) {
             free(ln->daemons);
             free(ln->vpids);
@@ -1505,7 +1505,6 @@ static void launch_free(launch_t *ln)
         RT->release(ln->all_daemons[i]);
     }
     free(ln->daemons);
-    free(ln->clis);
     dkr_strv_free(ln->all_names);
     free(ln->all_daemons);
     free(ln->top);
